@@ -1,0 +1,65 @@
+# One command per chore; the same locally and in CI.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+NODE_STAMP := tests/browser/node_modules/.installed-stamp
+DEMO_DB := demo/masthead.db
+PYTEST_ARGS ?=
+
+.PHONY: install demo test lint typecheck unit bench browser-deps clean format
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: install
+	mkdir -p demo
+	@if [ ! -f $(DEMO_DB) ]; then \
+		MASTHEAD_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/masthead init --demo; \
+	else \
+		MASTHEAD_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/masthead migrate; \
+	fi
+	MASTHEAD_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/masthead serve --host 127.0.0.1 --port 8000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Chromium and axe-core for the browser tests: Debian's chromium, axe-core from npm.
+browser-deps: $(NODE_STAMP)
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			(apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+			 (apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null)) \
+			|| echo "could not install chromium: the browser tests will skip"; \
+		else echo "no /usr/bin/chromium and no root apt-get: the browser tests will skip"; fi; \
+	fi
+
+$(NODE_STAMP): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd tests/browser && npm ci --silent --no-audit --no-fund && touch node_modules/.installed-stamp; \
+	else echo "no npm: the accessibility checks will skip"; fi
+
+unit: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: install browser-deps lint typecheck
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) tests/browser/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Use cases, each written once and shared by the API, the CLI and the worker."""

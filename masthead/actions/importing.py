@@ -1,0 +1,189 @@
+"""Importing a folder of posts: everything is checked first, then written all at once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine
+
+from masthead.actions.posts import SaveOutcome, save_post_by_slug
+from masthead.content.bundle import PostRecord, read_post, read_staff, read_tags
+from masthead.domain.posts import RevisionSource
+from masthead.domain.staff import StaffKind, StaffMember, Tag
+from masthead.errors import ImportFailed, ImportProblem
+from masthead.store.engine import writing
+from masthead.store.staff import save_staff, staff_ids
+from masthead.store.tags import save_tag, tag_ids
+
+__all__ = ["ImportBundle", "ImportSummary", "import_folder", "read_folder"]
+
+STAFF_FILE = "staff.yaml"
+TAGS_FILE = "tags.yaml"
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportBundle:
+    staff: list[StaffMember]
+    tags: list[Tag]
+    posts: list[PostRecord]
+
+
+@dataclass
+class ImportSummary:
+    dry_run: bool
+    posts: Counter[str] = field(default_factory=Counter)
+    staff_written: int = 0
+    tags_written: int = 0
+    created_staff: list[str] = field(default_factory=list)
+    created_tags: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "dry_run": self.dry_run,
+            "posts": {outcome.value: self.posts[outcome.value] for outcome in SaveOutcome},
+            "staff_written": self.staff_written,
+            "tags_written": self.tags_written,
+            "created_staff": self.created_staff,
+            "created_tags": self.created_tags,
+        }
+
+
+def read_folder(folder: Path) -> ImportBundle:
+    """Read and check every file; raise ImportFailed with all problems, or return them."""
+    if not folder.is_dir():
+        raise ImportFailed([ImportProblem(str(folder), 0, "not a folder")])
+    problems: list[ImportProblem] = []
+    staff, staff_problems = _read_optional(folder, STAFF_FILE, read_staff)
+    tags, tag_problems = _read_optional(folder, TAGS_FILE, read_tags)
+    problems += staff_problems + tag_problems
+    records: list[PostRecord] = []
+    for path in sorted(folder.rglob("*.md")):
+        relative = path.relative_to(folder).as_posix()
+        record, found = read_post(relative, path.read_text(encoding="utf-8"))
+        problems += found
+        if record is not None:
+            records.append(record)
+    problems += _duplicate_slugs(records)
+    if problems:
+        raise ImportFailed(problems)
+    return ImportBundle(staff, tags, records)
+
+
+def import_folder(
+    engine: Engine,
+    folder: Path,
+    *,
+    at: datetime,
+    create_missing: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """All or nothing: a problem anywhere leaves the database as it was."""
+    bundle = read_folder(folder)
+    summary = ImportSummary(dry_run=dry_run)
+    with writing(engine) as connection:
+        _resolve_references(connection, bundle, create_missing, summary)
+        _write_people(connection, bundle, summary, at)
+        for done, record in enumerate(bundle.posts, start=1):
+            saved = save_post_by_slug(
+                connection,
+                record.content,
+                status=record.status,
+                published_at=record.published_at,
+                source=RevisionSource.IMPORT,
+                at=at,
+            )
+            summary.posts[saved.outcome.value] += 1
+            if progress:
+                progress(done, len(bundle.posts))
+        if dry_run:
+            connection.rollback()
+    return summary
+
+
+def _read_optional(
+    folder: Path,
+    name: str,
+    reader: Callable[[str, str], tuple[list[object], list[ImportProblem]]],
+) -> tuple[list[object], list[ImportProblem]]:
+    path = folder / name
+    return reader(name, path.read_text(encoding="utf-8")) if path.is_file() else ([], [])
+
+
+def _duplicate_slugs(records: list[PostRecord]) -> list[ImportProblem]:
+    first_seen: dict[str, PostRecord] = {}
+    problems: list[ImportProblem] = []
+    for record in records:
+        slug = record.content.slug
+        if slug in first_seen:
+            line = record.meta.line("slug") if "slug" in record.meta.data else record.meta.line()
+            other = first_seen[slug].path
+            problems.append(ImportProblem(record.path, line, f"slug {slug!r} is also used by {other}"))
+        else:
+            first_seen[slug] = record
+    return problems
+
+
+_DECLARED_IN = {"tag": TAGS_FILE, "author": STAFF_FILE}
+
+
+def _resolve_references(
+    connection: Connection, bundle: ImportBundle, create_missing: bool, summary: ImportSummary
+) -> None:
+    """Unknown tags and authors are problems, unless `create_missing` asks to add them."""
+    known = {
+        "tag": {tag.slug for tag in bundle.tags}
+        | set(tag_ids(connection, {slug for post in bundle.posts for slug in post.content.tags})),
+        "author": {member.slug for member in bundle.staff}
+        | set(staff_ids(connection, {s for post in bundle.posts for s in post.content.authors})),
+    }
+    problems: list[ImportProblem] = []
+    for record in bundle.posts:
+        for kind, field_name, slugs in (
+            ("tag", "tags", record.content.tags),
+            ("author", _author_field(record), record.content.authors),
+        ):
+            for index, slug in enumerate(slugs):
+                if slug in known[kind]:
+                    continue
+                if create_missing:
+                    known[kind].add(slug)
+                    _add_missing(bundle, summary, kind, slug)
+                    continue
+                message = (
+                    f"unknown {kind} {slug!r} "
+                    f"(declare it in {_DECLARED_IN[kind]}, or use --create-missing)"
+                )
+                problems.append(ImportProblem(record.path, record.meta.line(field_name, index), message))
+    if problems:
+        raise ImportFailed(problems)
+
+
+def _author_field(record: PostRecord) -> str:
+    return "authors" if "authors" in record.meta.data else "author"
+
+
+def _add_missing(bundle: ImportBundle, summary: ImportSummary, kind: str, slug: str) -> None:
+    name = slug.replace("-", " ").title()
+    if kind == "tag":
+        bundle.tags.append(Tag(slug=slug, name=name))
+        summary.created_tags.append(slug)
+    else:
+        summary.created_staff.append(slug)
+        bundle.staff.append(
+            StaffMember(slug=slug, name=name, role_title="", department="", kind=StaffKind.PERSON)
+        )
+
+
+def _write_people(
+    connection: Connection, bundle: ImportBundle, summary: ImportSummary, at: datetime
+) -> None:
+    for member in bundle.staff:
+        summary.staff_written += save_staff(connection, member, at)
+    for tag in bundle.tags:
+        summary.tags_written += save_tag(connection, tag, at)

@@ -1,0 +1,147 @@
+"""`masthead …`: the operator's commands. Each one calls an action and reports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from masthead.actions.exporting import export_folder
+from masthead.actions.importing import import_folder
+from masthead.actions.setup import initialise
+from masthead.cli.output import emit_json, errors_to_exit_codes, progress_bar
+from masthead.settings import Settings, load_settings
+from masthead.store.engine import open_engine, reading
+from masthead.store.migrations import migrate
+from masthead.store.posts import list_posts
+from masthead.store.staff import list_staff
+
+__all__ = ["app", "run"]
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Masthead: publish, verified.")
+staff_app = typer.Typer(no_args_is_help=True, help="Staff members.")
+posts_app = typer.Typer(no_args_is_help=True, help="Posts.")
+app.add_typer(staff_app, name="staff")
+app.add_typer(posts_app, name="posts")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+@app.command("migrate")
+def migrate_database() -> None:
+    """Upgrade the database to the newest schema (safe to run again)."""
+    with errors_to_exit_codes():
+        migrate(open_engine(_settings().database_url))
+    typer.echo("database is at the newest schema")
+
+
+@app.command()
+def init(
+    demo: Annotated[bool, typer.Option("--demo", help="Also load the demo content.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Create the database (or bring it up to date), optionally with demo content."""
+    settings = _settings()
+    with errors_to_exit_codes():
+        summary = initialise(open_engine(settings.database_url), demo=demo, at=_now())
+    if as_json:
+        emit_json({"database": settings.database_url, "demo": summary.as_dict() if summary else None})
+    else:
+        typer.echo(f"database ready: {settings.database_url}")
+        if summary:
+            typer.echo(f"demo content: {summary.as_dict()['posts']}")
+
+
+@app.command("import")
+def import_command(
+    folder: Annotated[Path, typer.Argument(help="Folder of Markdown files with front matter.")],
+    create_missing: Annotated[
+        bool, typer.Option("--create-missing", help="Create unknown tags and authors.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and count; write nothing.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Import posts, staff and tags: all of it, or nothing when any file has a problem."""
+    engine = open_engine(_settings().database_url)
+    with errors_to_exit_codes(), progress_bar("Importing", not as_json) as progress:
+        summary = import_folder(
+            engine, folder, at=_now(), create_missing=create_missing, dry_run=dry_run, progress=progress
+        )
+    if as_json:
+        emit_json(summary.as_dict())
+        return
+    counts = summary.as_dict()["posts"]
+    prefix = "would import" if dry_run else "imported"
+    typer.echo(f"{prefix}: {counts}; staff written {summary.staff_written}, tags written {summary.tags_written}")
+
+
+@app.command("export")
+def export_command(
+    folder: Annotated[Path, typer.Argument(help="Folder to write (created if missing).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Export posts, staff and tags in the import format."""
+    engine = open_engine(_settings().database_url)
+    with errors_to_exit_codes(), progress_bar("Exporting", not as_json) as progress:
+        summary = export_folder(engine, folder, progress=progress)
+    if as_json:
+        emit_json(summary.as_dict())
+    else:
+        typer.echo(f"exported {summary.posts} posts, {summary.staff} staff, {summary.tags} tags to {folder}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the site over HTTP."""
+    import uvicorn
+
+    from masthead.web.app import create_app
+
+    settings = _settings()
+    application = create_app(settings)
+    typer.echo(f"Masthead on http://{host}:{port}/ (database: {settings.database_url})")
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+
+
+@staff_app.command("list")
+def staff_list(as_json: JsonOption = False) -> None:
+    """Every staff member, one a line."""
+    with errors_to_exit_codes(), reading(open_engine(_settings().database_url)) as connection:
+        members = list_staff(connection)
+    if as_json:
+        emit_json([asdict(member) for member in members])
+        return
+    for member in members:
+        state = "active" if member.active else "suspended"
+        typer.echo(f"{member.slug}\t{member.kind.value}\t{member.role.value}\t{state}\t{member.name}\t{member.byline}")
+
+
+@posts_app.command("list")
+def posts_list(as_json: JsonOption = False) -> None:
+    """Every post in any state, one a line, newest first."""
+    with errors_to_exit_codes(), reading(open_engine(_settings().database_url)) as connection:
+        posts = list_posts(connection)
+    if as_json:
+        emit_json([asdict(post) for post in posts])
+        return
+    for post in posts:
+        date = post.published_at.date().isoformat() if post.published_at else "-"
+        typer.echo(f"{post.id}\t{post.status.value}\t{date}\t{post.content.slug}\t{post.content.title}")
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,66 @@
+"""How the CLI speaks: JSON or text on stdout, problems on stderr, typed exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import IntEnum
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.exc import OperationalError
+
+from masthead.errors import ImportFailed, MastheadError, NotFound
+
+__all__ = ["ExitCode", "emit_json", "errors_to_exit_codes", "progress_bar"]
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    PROBLEMS = 1
+    USAGE = 2
+    NOT_FOUND = 3
+    DATABASE_UNAVAILABLE = 4
+    FAILED = 5
+
+
+def emit_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+
+
+def _fail(code: ExitCode, message: str) -> None:
+    sys.stderr.write(message.rstrip("\n") + "\n")
+    raise SystemExit(int(code))
+
+
+@contextmanager
+def errors_to_exit_codes() -> Iterator[None]:
+    """The one place where errors become messages and exit codes."""
+    try:
+        yield
+    except ImportFailed as error:
+        _fail(ExitCode.PROBLEMS, "\n".join(str(problem) for problem in error.problems) + f"\n{error}")
+    except NotFound as error:
+        _fail(ExitCode.NOT_FOUND, f"not found: {error}")
+    except OperationalError as error:
+        _fail(ExitCode.DATABASE_UNAVAILABLE, f"database unavailable: {error.orig}")
+    except MastheadError as error:
+        _fail(ExitCode.FAILED, f"{error.code}: {error}")
+
+
+@contextmanager
+def progress_bar(label: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal; nothing when piped or asked for JSON."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task(label, total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield advance

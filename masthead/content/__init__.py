@@ -1,0 +1,1 @@
+"""Turning what authors write into safe HTML and plain facts about it."""

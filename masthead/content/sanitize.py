@@ -1,0 +1,53 @@
+"""The one gate every piece of author HTML passes before a page shows it."""
+
+from __future__ import annotations
+
+import re
+
+import nh3
+
+__all__ = ["sanitize_html"]
+
+_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "dl", "dt", "em",
+    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "input",
+    "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong",
+    "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "var",
+}  # fmt: skip
+_HEADING_ATTRIBUTES = {"id"}
+_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "input": {"type", "checked", "disabled"},
+    "code": {"class"},
+    "pre": {"class"},
+    "span": {"class"},
+    "td": {"align"},
+    "th": {"align"},
+    "ol": {"start"},
+    **{f"h{level}": _HEADING_ATTRIBUTES for level in range(1, 7)},
+}
+_URL_SCHEMES = {"http", "https", "mailto"}
+_SAFE_TOKEN = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,80}$")
+
+
+def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """Drop attribute values that could steer the page: odd ids, classes, input types."""
+    if attribute in {"id", "class"}:
+        return value if _SAFE_TOKEN.match(value) else None
+    if tag == "input" and attribute == "type":
+        return value if value == "checkbox" else None
+    return value
+
+
+def sanitize_html(html: str) -> str:
+    """Keep only a known set of tags, attributes and URL schemes."""
+    return nh3.clean(
+        html,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes=_URL_SCHEMES,
+        attribute_filter=_keep_attribute,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )

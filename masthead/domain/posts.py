@@ -1,0 +1,69 @@
+"""Posts: their states, and the facts a revision pins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from masthead.domain.staff import StaffMember, Tag
+
+__all__ = ["Post", "PostContent", "PostStatus", "PublishedPost", "RevisionSource"]
+
+
+class PostStatus(StrEnum):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+    UNPUBLISHED = "unpublished"
+    ARCHIVED = "archived"
+
+
+class RevisionSource(StrEnum):
+    API = "api"
+    CLI = "cli"
+    IMPORT = "import"
+
+
+@dataclass(frozen=True)
+class PostContent:
+    """What an author writes: the fields a revision records."""
+
+    slug: str
+    title: str
+    dek: str
+    body: str
+    tags: tuple[str, ...]
+    authors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Post:
+    """A post's working copy, in any state, as staff see it."""
+
+    id: int
+    content: PostContent
+    status: PostStatus
+    published_at: datetime | None
+    revision: int
+    published_revision: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PublishedPost:
+    """The pinned published revision of a live post: all the public site may show."""
+
+    id: int
+    revision: int
+    slug: str
+    title: str
+    dek: str
+    body_html: str
+    reading_time: int
+    published_at: datetime
+    updated_at: datetime
+    tags: tuple[Tag, ...]
+    authors: tuple[StaffMember, ...]

@@ -1,0 +1,1 @@
+"""Alembic migrations; the same files serve SQLite and PostgreSQL."""

@@ -1,0 +1,209 @@
+"""Each public page as plain data, read from the published tables only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from masthead.domain.dates import card_date
+from masthead.domain.listing import PageWindow, author_count_line, paginate, tag_count_line
+from masthead.domain.posts import PublishedPost
+from masthead.errors import NotFound
+from masthead.store import public
+from masthead.site import urls
+
+__all__ = [
+    "Card",
+    "ListingBuilder",
+    "ListingPage",
+    "PostPage",
+    "SiteInfo",
+    "author_listing",
+    "index_listing",
+    "post_page",
+    "post_page_for",
+    "tag_listing",
+]
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """The site settings every page needs."""
+
+    title: str
+    kicker: str
+    headline: str
+    intro: str
+    public_url: str
+    zone: ZoneInfo
+    page_size: int
+
+    def absolute(self, path: str) -> str:
+        return f"{self.public_url}{path}"
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Card:
+    """A post as a listing shows it, in the order the card shows its parts."""
+
+    tags: tuple[Link, ...]
+    title: Link
+    dek: str
+    author: Link | None
+    byline: str
+    date_text: str
+    date_iso: str
+    reading_text: str
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    kind: str  # "index", "tag" or "author"
+    heading: str
+    description: str
+    count_line: str
+    cards: tuple[Card, ...]
+    window: PageWindow
+    path: str
+    feed_path: str
+    page_path: Callable[[int], str]
+    last_modified: datetime | None
+
+    @property
+    def previous_path(self) -> str | None:
+        return self.page_path(self.window.number - 1) if self.window.has_previous else None
+
+    @property
+    def next_path(self) -> str | None:
+        return self.page_path(self.window.number + 1) if self.window.has_next else None
+
+
+@dataclass(frozen=True)
+class PostPage:
+    post: PublishedPost
+    card: Card
+    path: str
+    authors: tuple[Link, ...]
+
+
+def make_card(post: PublishedPost, zone: ZoneInfo) -> Card:
+    first_author = post.authors[0] if post.authors else None
+    return Card(
+        tags=tuple(Link(tag.name, urls.tag_url(tag.slug)) for tag in post.tags),
+        title=Link(post.title, urls.post_url(post.slug)),
+        dek=post.dek,
+        author=Link(first_author.name, urls.author_url(first_author.slug)) if first_author else None,
+        byline=first_author.byline if first_author else "",
+        date_text=card_date(post.published_at, zone),
+        date_iso=post.published_at.astimezone(zone).date().isoformat(),
+        reading_text=f"{post.reading_time} min",
+    )
+
+
+def _listing(
+    connection: Connection,
+    site: SiteInfo,
+    which: public.Filter,
+    number: int,
+    page_path: Callable[[int], str],
+) -> tuple[PageWindow, tuple[Card, ...], datetime | None]:
+    total = public.count_published(connection, which)
+    window = paginate(total, number, site.page_size)
+    posts = public.list_published(connection, which, limit=site.page_size, offset=window.offset)
+    cards = tuple(make_card(post, site.zone) for post in posts)
+    return window, cards, public.last_change(connection, which)
+
+
+def index_listing(connection: Connection, site: SiteInfo, number: int) -> ListingPage:
+    window, cards, changed = _listing(connection, site, public.Filter(), number, urls.index_url)
+    count = window.total_items
+    return ListingPage(
+        kind="index",
+        heading=site.headline,
+        description=site.intro,
+        count_line=f"{count} post" if count == 1 else f"{count} posts",
+        cards=cards,
+        window=window,
+        path=urls.index_url(number),
+        feed_path="/feed.xml",
+        page_path=urls.index_url,
+        last_modified=changed,
+    )
+
+
+def tag_listing(connection: Connection, site: SiteInfo, slug: str, number: int) -> ListingPage:
+    found = public.published_tag(connection, slug)
+    if found is None:
+        raise NotFound(f"no tag {slug!r}")
+    tag_id, tag = found
+
+    def page_path(page: int) -> str:
+        return urls.tag_url(slug, page)
+
+    window, cards, changed = _listing(connection, site, public.Filter(tag_id=tag_id), number, page_path)
+    return ListingPage(
+        kind="tag",
+        heading=tag.name,
+        description=tag.description,
+        count_line=tag_count_line(window.total_items, tag.name),
+        cards=cards,
+        window=window,
+        path=page_path(number),
+        feed_path=urls.tag_feed_url(slug),
+        page_path=page_path,
+        last_modified=changed,
+    )
+
+
+def author_listing(connection: Connection, site: SiteInfo, slug: str, number: int) -> ListingPage:
+    found = public.published_author(connection, slug)
+    if found is None:
+        raise NotFound(f"no author {slug!r}")
+    staff_id, member = found
+
+    def page_path(page: int) -> str:
+        return urls.author_url(slug, page)
+
+    which = public.Filter(staff_id=staff_id)
+    window, cards, changed = _listing(connection, site, which, number, page_path)
+    return ListingPage(
+        kind="author",
+        heading=member.name,
+        description=" · ".join(part for part in (member.byline, member.bio) if part),
+        count_line=author_count_line(window.total_items, member.name),
+        cards=cards,
+        window=window,
+        path=page_path(number),
+        feed_path=urls.author_feed_url(slug),
+        page_path=page_path,
+        last_modified=changed,
+    )
+
+
+ListingBuilder = Callable[[Connection, SiteInfo], ListingPage]
+
+
+def post_page(connection: Connection, site: SiteInfo, slug: str) -> PostPage:
+    post = public.find_published(connection, slug)
+    if post is None:
+        raise NotFound(f"no published post {slug!r}")
+    return post_page_for(post, site)
+
+
+def post_page_for(post: PublishedPost, site: SiteInfo) -> PostPage:
+    return PostPage(
+        post=post,
+        card=make_card(post, site.zone),
+        path=urls.post_url(post.slug),
+        authors=tuple(Link(author.name, urls.author_url(author.slug)) for author in post.authors),
+    )

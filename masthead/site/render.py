@@ -1,0 +1,84 @@
+"""Pages, feeds and the sitemap as text, from the page data. Templates escape everything."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from importlib import resources
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from masthead.domain.posts import PublishedPost
+from masthead.site import urls
+from masthead.site.pages import ListingPage, PostPage, SiteInfo
+from masthead.store.public import SitemapGroup
+
+__all__ = ["FeedInfo", "Renderer", "STYLESHEET"]
+
+STYLESHEET = resources.files("masthead.site").joinpath("static/site.css").read_text("utf-8")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    title: str
+    path: str
+    alternate_path: str
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Renderer:
+    """Turns page data into bytes for one site."""
+
+    def __init__(self, site: SiteInfo) -> None:
+        self.site = site
+        self.environment = Environment(
+            loader=PackageLoader("masthead.site", "templates"),
+            autoescape=select_autoescape(["html", "xml"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+        self.environment.globals.update(
+            site=site, urls=urls, stylesheet_path=self.stylesheet_path, iso=_iso
+        )
+
+    @cached_property
+    def stylesheet_path(self) -> str:
+        digest = hashlib.sha256(STYLESHEET.encode()).hexdigest()[:12]
+        return f"/static/site.css?v={digest}"
+
+    def listing(self, page: ListingPage) -> str:
+        return self.environment.get_template("listing.html").render(page=page)
+
+    def post(self, page: PostPage) -> str:
+        return self.environment.get_template("post.html").render(page=page)
+
+    def not_found(self) -> str:
+        return self.environment.get_template("not_found.html").render()
+
+    def feed(self, feed: FeedInfo, posts: Sequence[PostPage]) -> str:
+        updated = max((page.post.updated_at for page in posts), default=EPOCH)
+        return self.environment.get_template("feed.xml").render(
+            feed=feed, entries=posts, updated=updated
+        )
+
+    def sitemap(
+        self,
+        posts: Sequence[PublishedPost],
+        tag_groups: Sequence[SitemapGroup],
+        author_groups: Sequence[SitemapGroup],
+    ) -> str:
+        newest = max((post.updated_at for post in posts), default=None)
+        return self.environment.get_template("sitemap.xml").render(
+            posts=posts, tags=tag_groups, authors=author_groups, newest=newest
+        )
+
+    def robots(self) -> str:
+        return f"User-agent: *\nAllow: /\nSitemap: {self.site.absolute('/sitemap.xml')}\n"

@@ -1,0 +1,38 @@
+"""Running the Alembic migrations against a database (idempotent: safe to re-run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
+
+__all__ = ["current_revision", "head_revision", "migrate", "migration_config"]
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def migration_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, target: str = "head") -> None:
+    """Upgrade to `target`; each migration commits on its own, so a cut-off run resumes."""
+    with engine.connect() as connection:
+        command.upgrade(migration_config(connection), target)
+        connection.commit()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(migration_config()).get_current_head()

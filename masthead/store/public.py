@@ -1,0 +1,178 @@
+"""Reads for the public site. They touch only the published tables."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, func, select, type_coerce
+
+from masthead.domain.posts import PublishedPost
+from masthead.domain.staff import StaffMember, Tag
+from masthead.store.schema import (
+    UTCDateTime,
+    published_authors,
+    published_posts,
+    published_tags,
+    staff,
+    tags,
+)
+from masthead.store.staff import staff_from_row
+from masthead.store.tags import tag_from_row
+
+__all__ = [
+    "Filter",
+    "count_published",
+    "find_published",
+    "last_change",
+    "list_published",
+    "published_author",
+    "published_tag",
+    "SitemapGroup",
+    "sitemap_groups",
+]
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which published posts a listing covers: all, one tag's or one author's."""
+
+    tag_id: int | None = None
+    staff_id: int | None = None
+
+
+def _filtered(query: Select[Any], which: Filter) -> Select[Any]:
+    if which.tag_id is not None:
+        query = query.join(
+            published_tags,
+            (published_tags.c.post_id == published_posts.c.post_id)
+            & (published_tags.c.tag_id == which.tag_id),
+        )
+    if which.staff_id is not None:
+        query = query.join(
+            published_authors,
+            (published_authors.c.post_id == published_posts.c.post_id)
+            & (published_authors.c.staff_id == which.staff_id),
+        )
+    return query
+
+
+def count_published(connection: Connection, which: Filter = Filter()) -> int:
+    query = _filtered(select(func.count()).select_from(published_posts), which)
+    return int(connection.execute(query).scalar_one())
+
+
+def list_published(
+    connection: Connection, which: Filter = Filter(), *, limit: int, offset: int = 0
+) -> list[PublishedPost]:
+    """Newest first: `published_at`, then id, descending."""
+    query = _filtered(select(published_posts), which).order_by(
+        published_posts.c.published_at.desc(), published_posts.c.post_id.desc()
+    )
+    rows = list(connection.execute(query.limit(limit).offset(offset)))
+    return _with_people(connection, rows)
+
+
+def find_published(connection: Connection, slug: str) -> PublishedPost | None:
+    rows = list(connection.execute(select(published_posts).where(published_posts.c.slug == slug)))
+    found = _with_people(connection, rows)
+    return found[0] if found else None
+
+
+def published_tag(connection: Connection, slug: str) -> tuple[int, Tag] | None:
+    row = connection.execute(select(tags).where(tags.c.slug == slug)).first()
+    return (row.id, tag_from_row(row)) if row else None
+
+
+def published_author(connection: Connection, slug: str) -> tuple[int, StaffMember] | None:
+    """A staff member whose page exists: one who has been on a published post."""
+    row = connection.execute(
+        select(staff).where(
+            staff.c.slug == slug,
+            select(published_authors.c.post_id)
+            .where(published_authors.c.staff_id == staff.c.id)
+            .exists(),
+        )
+    ).first()
+    return (row.id, staff_from_row(row)) if row else None
+
+
+def last_change(connection: Connection, which: Filter = Filter()) -> datetime | None:
+    """When the newest post in this listing was last published or republished."""
+    query = _filtered(select(_newest_change()), which)
+    value: datetime | None = connection.execute(query).scalar()
+    return value
+
+
+@dataclass(frozen=True)
+class SitemapGroup:
+    slug: str
+    last_change: datetime
+
+
+def sitemap_groups(connection: Connection) -> tuple[list[SitemapGroup], list[SitemapGroup]]:
+    """Tags and authors that have published posts, each with its newest change."""
+    newest = _newest_change()
+    tag_rows = connection.execute(
+        select(tags.c.slug, newest)
+        .join(published_tags, published_tags.c.tag_id == tags.c.id)
+        .join(published_posts, published_posts.c.post_id == published_tags.c.post_id)
+        .group_by(tags.c.slug)
+        .order_by(tags.c.slug)
+    )
+    author_rows = connection.execute(
+        select(staff.c.slug, newest)
+        .join(published_authors, published_authors.c.staff_id == staff.c.id)
+        .join(published_posts, published_posts.c.post_id == published_authors.c.post_id)
+        .group_by(staff.c.slug)
+        .order_by(staff.c.slug)
+    )
+    return (
+        [SitemapGroup(row[0], row[1]) for row in tag_rows],
+        [SitemapGroup(row[0], row[1]) for row in author_rows],
+    )
+
+
+def _newest_change() -> Any:
+    # An aggregate loses its column's type; give it back, so SQLite values come out aware.
+    return type_coerce(func.max(published_posts.c.updated_at), UTCDateTime())
+
+
+def _with_people(connection: Connection, rows: Sequence[Any]) -> list[PublishedPost]:
+    ids = [row.post_id for row in rows]
+    tag_map: dict[int, list[Tag]] = defaultdict(list)
+    author_map: dict[int, list[StaffMember]] = defaultdict(list)
+    if ids:
+        for row in connection.execute(
+            select(published_tags.c.post_id, tags)
+            .join(tags, tags.c.id == published_tags.c.tag_id)
+            .where(published_tags.c.post_id.in_(ids))
+            .order_by(published_tags.c.post_id, published_tags.c.position)
+        ):
+            tag_map[row.post_id].append(tag_from_row(row))
+        for row in connection.execute(
+            select(published_authors.c.post_id, staff)
+            .join(staff, staff.c.id == published_authors.c.staff_id)
+            .where(published_authors.c.post_id.in_(ids))
+            .order_by(published_authors.c.post_id, published_authors.c.position)
+        ):
+            author_map[row.post_id].append(staff_from_row(row))
+    return [
+        PublishedPost(
+            id=row.post_id,
+            revision=row.revision,
+            slug=row.slug,
+            title=row.title,
+            dek=row.dek,
+            body_html=row.body_html,
+            reading_time=row.reading_time,
+            published_at=row.published_at,
+            updated_at=row.updated_at,
+            tags=tuple(tag_map[row.post_id]),
+            authors=tuple(author_map[row.post_id]),
+        )
+        for row in rows
+    ]

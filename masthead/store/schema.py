@@ -1,0 +1,197 @@
+"""The declared schema. Migrations must produce exactly this (a test checks it).
+
+The public site reads only the `published_*` tables, which hold the pinned published
+revision of each live post; drafts and working copies cannot leak into a page.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "metadata",
+    "post_authors",
+    "post_revisions",
+    "post_tags",
+    "posts",
+    "published_authors",
+    "published_posts",
+    "published_tags",
+    "staff",
+    "tags",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        moment = value.astimezone(UTC)
+        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _timestamp(name: str, nullable: bool = False) -> Column[datetime]:
+    return Column(name, UTCDateTime(), nullable=nullable)
+
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(80), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("role_title", String(200), nullable=False, server_default=""),
+    Column("department", String(200), nullable=False, server_default=""),
+    Column("kind", String(16), nullable=False),
+    Column("bio", Text, nullable=False, server_default=""),
+    Column("role", String(16), nullable=False, server_default="writer"),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(80), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(80), nullable=False, unique=True),
+    Column("title", String(300), nullable=False),
+    Column("dek", Text, nullable=False, server_default=""),
+    Column("body", Text, nullable=False, server_default=""),
+    Column("body_html", Text, nullable=False, server_default=""),
+    Column("word_count", Integer, nullable=False, server_default="0"),
+    Column("reading_time", Integer, nullable=False, server_default="1"),
+    Column("status", String(16), nullable=False, index=True),
+    _timestamp("published_at", nullable=True),
+    Column("revision", Integer, nullable=False),
+    Column("published_revision", Integer, nullable=True),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+)
+
+post_tags = Table(
+    "post_tags",
+    metadata,
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("tag_id", ForeignKey("tags.id"), nullable=False, index=True),
+    PrimaryKeyConstraint("post_id", "position"),
+    UniqueConstraint("post_id", "tag_id"),
+)
+
+post_authors = Table(
+    "post_authors",
+    metadata,
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("staff_id", ForeignKey("staff.id"), nullable=False, index=True),
+    PrimaryKeyConstraint("post_id", "position"),
+    UniqueConstraint("post_id", "staff_id"),
+)
+
+post_revisions = Table(
+    "post_revisions",
+    metadata,
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("slug", String(80), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("dek", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("word_count", Integer, nullable=False),
+    Column("reading_time", Integer, nullable=False),
+    Column("tags", Text, nullable=False, comment="JSON list of tag slugs, in order"),
+    Column("authors", Text, nullable=False, comment="JSON list of staff slugs, in order"),
+    Column("source", String(16), nullable=False),
+    Column("created_by", ForeignKey("staff.id"), nullable=True),
+    _timestamp("created_at"),
+    PrimaryKeyConstraint("post_id", "number"),
+)
+
+published_posts = Table(
+    "published_posts",
+    metadata,
+    Column("post_id", Integer, primary_key=True, autoincrement=False),
+    Column("revision", Integer, nullable=False),
+    Column("slug", String(80), nullable=False, unique=True),
+    Column("title", String(300), nullable=False),
+    Column("dek", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("reading_time", Integer, nullable=False),
+    _timestamp("published_at"),
+    _timestamp("updated_at"),
+    ForeignKeyConstraint(["post_id", "revision"], ["post_revisions.post_id", "post_revisions.number"]),
+    Index(None, "published_at", "post_id"),
+)
+
+published_tags = Table(
+    "published_tags",
+    metadata,
+    Column("post_id", ForeignKey("published_posts.post_id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("tag_id", ForeignKey("tags.id"), nullable=False),
+    PrimaryKeyConstraint("post_id", "position"),
+    Index(None, "tag_id", "post_id"),
+)
+
+published_authors = Table(
+    "published_authors",
+    metadata,
+    Column("post_id", ForeignKey("published_posts.post_id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("staff_id", ForeignKey("staff.id"), nullable=False),
+    PrimaryKeyConstraint("post_id", "position"),
+    Index(None, "staff_id", "post_id"),
+)

@@ -1,0 +1,73 @@
+"""Staff members: rows in, frozen facts out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from masthead.domain.staff import Role, StaffKind, StaffMember
+from masthead.store.schema import staff
+
+__all__ = ["get_staff", "list_staff", "save_staff", "staff_from_row", "staff_ids"]
+
+
+def staff_from_row(row: Any) -> StaffMember:
+    return StaffMember(
+        slug=row.slug,
+        name=row.name,
+        role_title=row.role_title,
+        department=row.department,
+        kind=StaffKind(row.kind),
+        bio=row.bio,
+        role=Role(row.role),
+        active=bool(row.active),
+    )
+
+
+def list_staff(connection: Connection) -> list[StaffMember]:
+    rows = connection.execute(select(staff).order_by(staff.c.slug))
+    return [staff_from_row(row) for row in rows]
+
+
+def get_staff(connection: Connection, slug: str) -> StaffMember | None:
+    row = connection.execute(select(staff).where(staff.c.slug == slug)).first()
+    return staff_from_row(row) if row else None
+
+
+def save_staff(connection: Connection, member: StaffMember, now: datetime) -> bool:
+    """Insert or update by slug; True when a row was written."""
+    values = {
+        "name": member.name,
+        "role_title": member.role_title,
+        "department": member.department,
+        "kind": member.kind.value,
+        "bio": member.bio,
+    }
+    current = get_staff(connection, member.slug)
+    if current is None:
+        connection.execute(
+            insert(staff).values(
+                slug=member.slug,
+                role=member.role.value,
+                active=member.active,
+                created_at=now,
+                updated_at=now,
+                **values,
+            )
+        )
+        return True
+    if all(getattr(current, key) == value for key, value in values.items()):
+        return False
+    connection.execute(
+        update(staff).where(staff.c.slug == member.slug).values(updated_at=now, **values)
+    )
+    return True
+
+
+def staff_ids(connection: Connection, slugs: Iterable[str]) -> dict[str, int]:
+    wanted = list(slugs)
+    rows = connection.execute(select(staff.c.slug, staff.c.id).where(staff.c.slug.in_(wanted)))
+    return {row.slug: row.id for row in rows}

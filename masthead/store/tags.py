@@ -1,0 +1,46 @@
+"""Tags: rows in, frozen facts out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from masthead.domain.staff import Tag
+from masthead.store.schema import tags
+
+__all__ = ["get_tag", "list_tags", "save_tag", "tag_from_row", "tag_ids"]
+
+
+def tag_from_row(row: Any) -> Tag:
+    return Tag(slug=row.slug, name=row.name, description=row.description)
+
+
+def list_tags(connection: Connection) -> list[Tag]:
+    return [tag_from_row(row) for row in connection.execute(select(tags).order_by(tags.c.slug))]
+
+
+def get_tag(connection: Connection, slug: str) -> Tag | None:
+    row = connection.execute(select(tags).where(tags.c.slug == slug)).first()
+    return tag_from_row(row) if row else None
+
+
+def save_tag(connection: Connection, tag: Tag, now: datetime) -> bool:
+    """Insert or update by slug; True when a row was written."""
+    current = get_tag(connection, tag.slug)
+    if current == tag:
+        return False
+    values = {"name": tag.name, "description": tag.description, "updated_at": now}
+    if current is None:
+        connection.execute(insert(tags).values(slug=tag.slug, created_at=now, **values))
+    else:
+        connection.execute(update(tags).where(tags.c.slug == tag.slug).values(**values))
+    return True
+
+
+def tag_ids(connection: Connection, slugs: Iterable[str]) -> dict[str, int]:
+    wanted = list(slugs)
+    rows = connection.execute(select(tags.c.slug, tags.c.id).where(tags.c.slug.in_(wanted)))
+    return {row.slug: row.id for row in rows}

@@ -1,0 +1,1 @@
+"""HTTP: the app factory, the public routes and, later, the internal API."""

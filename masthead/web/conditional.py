@@ -1,0 +1,59 @@
+"""ETag / Last-Modified and 304s for every public response."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+__all__ = ["conditional_response"]
+
+CACHE_CONTROL = "public, max-age=0, must-revalidate"
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _matches(header: str, etag: str) -> bool:
+    candidates = {value.strip().removeprefix("W/") for value in header.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+def _not_modified_since(header: str, last_modified: datetime) -> bool:
+    try:
+        since = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return False
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return last_modified.replace(microsecond=0) <= since
+
+
+def conditional_response(
+    request: Request,
+    body: str | bytes,
+    media_type: str,
+    *,
+    last_modified: datetime | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The full response, or a bodiless 304 when the client's copy is current."""
+    content = body.encode() if isinstance(body, str) else body
+    headers = {"ETag": _etag(content), "Cache-Control": CACHE_CONTROL}
+    if last_modified is not None:
+        headers["Last-Modified"] = format_datetime(last_modified.astimezone(UTC), usegmt=True)
+    if status_code == 200 and _is_current(request, headers["ETag"], last_modified):
+        return Response(status_code=304, headers=headers)
+    return Response(content, status_code=status_code, media_type=media_type, headers=headers)
+
+
+def _is_current(request: Request, etag: str, last_modified: datetime | None) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        return _matches(if_none_match, etag)
+    if_modified_since = request.headers.get("if-modified-since")
+    return bool(if_modified_since and last_modified and _not_modified_since(if_modified_since, last_modified))
