@@ -22,9 +22,12 @@ DATABASE_KINDS = ["sqlite", "postgres"]
 
 
 @pytest.fixture(scope="session")
-def database_factories(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, DatabaseFactory]]:
+def database_factories(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, DatabaseFactory]]:
     factories = {
-        kind: DatabaseFactory(kind, tmp_path_factory.mktemp(f"db-{kind}")) for kind in DATABASE_KINDS
+        kind: DatabaseFactory(kind, tmp_path_factory.mktemp(f"db-{kind}"))
+        for kind in DATABASE_KINDS
     }
     yield factories
     for factory in factories.values():
@@ -45,7 +48,9 @@ def _fresh(factories: dict[str, DatabaseFactory], kind: str, content: str) -> It
 
 
 @pytest.fixture
-def database_url(database_factories: dict[str, DatabaseFactory], database_kind: str) -> Iterator[str]:
+def database_url(
+    database_factories: dict[str, DatabaseFactory], database_kind: str
+) -> Iterator[str]:
     """An empty, migrated database of each kind."""
     yield from _fresh(database_factories, database_kind, "empty")
 
@@ -94,7 +99,11 @@ class LiveServer:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+            create_app(settings),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

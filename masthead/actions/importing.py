@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -24,13 +25,17 @@ __all__ = ["ImportBundle", "ImportSummary", "import_folder", "read_folder"]
 STAFF_FILE = "staff.yaml"
 TAGS_FILE = "tags.yaml"
 Progress = Callable[[int, int], None]
+Entry = TypeVar("Entry", StaffMember, Tag)
 
 
 @dataclass(frozen=True)
 class ImportBundle:
+    """What a folder holds: the records that read cleanly, and every problem found."""
+
     staff: list[StaffMember]
     tags: list[Tag]
     posts: list[PostRecord]
+    problems: list[ImportProblem]
 
 
 @dataclass
@@ -54,7 +59,7 @@ class ImportSummary:
 
 
 def read_folder(folder: Path) -> ImportBundle:
-    """Read and check every file; raise ImportFailed with all problems, or return them."""
+    """Read and check every file on its own; references are checked against the database."""
     if not folder.is_dir():
         raise ImportFailed([ImportProblem(str(folder), 0, "not a folder")])
     problems: list[ImportProblem] = []
@@ -69,9 +74,7 @@ def read_folder(folder: Path) -> ImportBundle:
         if record is not None:
             records.append(record)
     problems += _duplicate_slugs(records)
-    if problems:
-        raise ImportFailed(problems)
-    return ImportBundle(staff, tags, records)
+    return ImportBundle(staff, tags, records, problems)
 
 
 def import_folder(
@@ -109,8 +112,8 @@ def import_folder(
 def _read_optional(
     folder: Path,
     name: str,
-    reader: Callable[[str, str], tuple[list[object], list[ImportProblem]]],
-) -> tuple[list[object], list[ImportProblem]]:
+    reader: Callable[[str, str], tuple[list[Entry], list[ImportProblem]]],
+) -> tuple[list[Entry], list[ImportProblem]]:
     path = folder / name
     return reader(name, path.read_text(encoding="utf-8")) if path.is_file() else ([], [])
 
@@ -123,7 +126,9 @@ def _duplicate_slugs(records: list[PostRecord]) -> list[ImportProblem]:
         if slug in first_seen:
             line = record.meta.line("slug") if "slug" in record.meta.data else record.meta.line()
             other = first_seen[slug].path
-            problems.append(ImportProblem(record.path, line, f"slug {slug!r} is also used by {other}"))
+            problems.append(
+                ImportProblem(record.path, line, f"slug {slug!r} is also used by {other}")
+            )
         else:
             first_seen[slug] = record
     return problems
@@ -135,33 +140,40 @@ _DECLARED_IN = {"tag": TAGS_FILE, "author": STAFF_FILE}
 def _resolve_references(
     connection: Connection, bundle: ImportBundle, create_missing: bool, summary: ImportSummary
 ) -> None:
-    """Unknown tags and authors are problems, unless `create_missing` asks to add them."""
+    """Unknown tags and authors are problems, unless `create_missing` asks to add them.
+
+    Raises ImportFailed with these and every problem found while reading the folder.
+    """
     known = {
         "tag": {tag.slug for tag in bundle.tags}
         | set(tag_ids(connection, {slug for post in bundle.posts for slug in post.content.tags})),
         "author": {member.slug for member in bundle.staff}
         | set(staff_ids(connection, {s for post in bundle.posts for s in post.content.authors})),
     }
-    problems: list[ImportProblem] = []
-    for record in bundle.posts:
-        for kind, field_name, slugs in (
-            ("tag", "tags", record.content.tags),
-            ("author", _author_field(record), record.content.authors),
-        ):
-            for index, slug in enumerate(slugs):
-                if slug in known[kind]:
-                    continue
-                if create_missing:
-                    known[kind].add(slug)
-                    _add_missing(bundle, summary, kind, slug)
-                    continue
-                message = (
-                    f"unknown {kind} {slug!r} "
-                    f"(declare it in {_DECLARED_IN[kind]}, or use --create-missing)"
-                )
-                problems.append(ImportProblem(record.path, record.meta.line(field_name, index), message))
+    problems = list(bundle.problems)
+    for record, kind, index, slug in _references(bundle.posts):
+        if slug in known[kind]:
+            continue
+        if create_missing:
+            known[kind].add(slug)
+            _add_missing(bundle, summary, kind, slug)
+            continue
+        field_name = "tags" if kind == "tag" else _author_field(record)
+        message = (
+            f"unknown {kind} {slug!r} (declare it in {_DECLARED_IN[kind]}, or use --create-missing)"
+        )
+        problems.append(ImportProblem(record.path, record.meta.line(field_name, index), message))
     if problems:
-        raise ImportFailed(problems)
+        raise ImportFailed(sorted(problems, key=lambda problem: (problem.path, problem.line)))
+
+
+def _references(records: list[PostRecord]) -> Iterator[tuple[PostRecord, str, int, str]]:
+    """Each tag and author slug a post names: (post, kind, position, slug)."""
+    for record in records:
+        for index, slug in enumerate(record.content.tags):
+            yield record, "tag", index, slug
+        for index, slug in enumerate(record.content.authors):
+            yield record, "author", index, slug
 
 
 def _author_field(record: PostRecord) -> str:

@@ -56,7 +56,9 @@ def init(
     with errors_to_exit_codes():
         summary = initialise(open_engine(settings.database_url), demo=demo, at=_now())
     if as_json:
-        emit_json({"database": settings.database_url, "demo": summary.as_dict() if summary else None})
+        emit_json(
+            {"database": settings.database_url, "demo": summary.as_dict() if summary else None}
+        )
     else:
         typer.echo(f"database ready: {settings.database_url}")
         if summary:
@@ -69,21 +71,29 @@ def import_command(
     create_missing: Annotated[
         bool, typer.Option("--create-missing", help="Create unknown tags and authors.")
     ] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and count; write nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and count; write nothing.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import posts, staff and tags: all of it, or nothing when any file has a problem."""
     engine = open_engine(_settings().database_url)
     with errors_to_exit_codes(), progress_bar("Importing", not as_json) as progress:
         summary = import_folder(
-            engine, folder, at=_now(), create_missing=create_missing, dry_run=dry_run, progress=progress
+            engine,
+            folder,
+            at=_now(),
+            create_missing=create_missing,
+            dry_run=dry_run,
+            progress=progress,
         )
     if as_json:
         emit_json(summary.as_dict())
         return
     counts = summary.as_dict()["posts"]
     prefix = "would import" if dry_run else "imported"
-    typer.echo(f"{prefix}: {counts}; staff written {summary.staff_written}, tags written {summary.tags_written}")
+    people = f"staff written {summary.staff_written}, tags written {summary.tags_written}"
+    typer.echo(f"{prefix}: {counts}; {people}")
 
 
 @app.command("export")
@@ -98,7 +108,8 @@ def export_command(
     if as_json:
         emit_json(summary.as_dict())
     else:
-        typer.echo(f"exported {summary.posts} posts, {summary.staff} staff, {summary.tags} tags to {folder}")
+        counts = f"{summary.posts} posts, {summary.staff} staff, {summary.tags} tags"
+        typer.echo(f"exported {counts} to {folder}")
 
 
 @app.command()
@@ -127,7 +138,9 @@ def staff_list(as_json: JsonOption = False) -> None:
         return
     for member in members:
         state = "active" if member.active else "suspended"
-        typer.echo(f"{member.slug}\t{member.kind.value}\t{member.role.value}\t{state}\t{member.name}\t{member.byline}")
+        typer.echo(
+            f"{member.slug}\t{member.kind.value}\t{member.role.value}\t{state}\t{member.name}\t{member.byline}"
+        )
 
 
 @posts_app.command("list")
@@ -140,7 +153,9 @@ def posts_list(as_json: JsonOption = False) -> None:
         return
     for post in posts:
         date = post.published_at.date().isoformat() if post.published_at else "-"
-        typer.echo(f"{post.id}\t{post.status.value}\t{date}\t{post.content.slug}\t{post.content.title}")
+        typer.echo(
+            f"{post.id}\t{post.status.value}\t{date}\t{post.content.slug}\t{post.content.title}"
+        )
 
 
 def run() -> None:

@@ -41,7 +41,9 @@ def errors_to_exit_codes() -> Iterator[None]:
     try:
         yield
     except ImportFailed as error:
-        _fail(ExitCode.PROBLEMS, "\n".join(str(problem) for problem in error.problems) + f"\n{error}")
+        _fail(
+            ExitCode.PROBLEMS, "\n".join(str(problem) for problem in error.problems) + f"\n{error}"
+        )
     except NotFound as error:
         _fail(ExitCode.NOT_FOUND, f"not found: {error}")
     except OperationalError as error:

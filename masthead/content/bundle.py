@@ -63,7 +63,9 @@ class _Problems:
     def add(self, message: str, *where: str | int) -> None:
         self.found.append(ImportProblem(self.path, self.meta.line(*where), message))
 
-    def text(self, data: dict[str, Any], key: str, *where: str | int, required: bool = False) -> str:
+    def text(
+        self, data: dict[str, Any], key: str, *where: str | int, required: bool = False
+    ) -> str:
         value = data.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -156,7 +158,10 @@ def _date(problems: _Problems, data: dict[str, Any]) -> datetime | None:
 
 
 def _read_list(
-    path: str, text: str, known: Sequence[str], build: Callable[[_Problems, dict[str, Any], int], Record]
+    path: str,
+    text: str,
+    known: Sequence[str],
+    build: Callable[[_Problems, dict[str, Any], int], Record],
 ) -> tuple[list[Record], list[ImportProblem]]:
     try:
         meta = parse_yaml(text)

@@ -44,7 +44,9 @@ def _child(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode) and isinstance(step, str):
         for key_node, value_node in node.value:
             if key_node.value == step:
-                return key_node if isinstance(value_node, yaml.ScalarNode) else value_node
+                scalar = isinstance(value_node, yaml.ScalarNode)
+                found: yaml.Node = key_node if scalar else value_node
+                return found
     return None
 
 

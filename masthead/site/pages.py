@@ -13,8 +13,8 @@ from masthead.domain.dates import card_date
 from masthead.domain.listing import PageWindow, author_count_line, paginate, tag_count_line
 from masthead.domain.posts import PublishedPost
 from masthead.errors import NotFound
-from masthead.store import public
 from masthead.site import urls
+from masthead.store import public
 
 __all__ = [
     "Card",
@@ -102,7 +102,9 @@ def make_card(post: PublishedPost, zone: ZoneInfo) -> Card:
         tags=tuple(Link(tag.name, urls.tag_url(tag.slug)) for tag in post.tags),
         title=Link(post.title, urls.post_url(post.slug)),
         dek=post.dek,
-        author=Link(first_author.name, urls.author_url(first_author.slug)) if first_author else None,
+        author=Link(first_author.name, urls.author_url(first_author.slug))
+        if first_author
+        else None,
         byline=first_author.byline if first_author else "",
         date_text=card_date(post.published_at, zone),
         date_iso=post.published_at.astimezone(zone).date().isoformat(),
@@ -150,7 +152,9 @@ def tag_listing(connection: Connection, site: SiteInfo, slug: str, number: int) 
     def page_path(page: int) -> str:
         return urls.tag_url(slug, page)
 
-    window, cards, changed = _listing(connection, site, public.Filter(tag_id=tag_id), number, page_path)
+    window, cards, changed = _listing(
+        connection, site, public.Filter(tag_id=tag_id), number, page_path
+    )
     return ListingPage(
         kind="tag",
         heading=tag.name,

@@ -16,7 +16,7 @@ from masthead.site import urls
 from masthead.site.pages import ListingPage, PostPage, SiteInfo
 from masthead.store.public import SitemapGroup
 
-__all__ = ["FeedInfo", "Renderer", "STYLESHEET"]
+__all__ = ["STYLESHEET", "FeedInfo", "Renderer"]
 
 STYLESHEET = resources.files("masthead.site").joinpath("static/site.css").read_text("utf-8")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

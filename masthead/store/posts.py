@@ -60,9 +60,7 @@ def insert_post(
 
 def add_revision(connection: Connection, post_id: int, revision: NewRevision) -> int:
     """Record a saved change as the next revision and make it the working copy."""
-    current = connection.execute(
-        select(posts.c.revision).where(posts.c.id == post_id)
-    ).scalar_one()
+    current = connection.execute(select(posts.c.revision).where(posts.c.id == post_id)).scalar_one()
     number = int(current) + 1
     connection.execute(
         update(posts)

@@ -25,13 +25,13 @@ from masthead.store.tags import tag_from_row
 
 __all__ = [
     "Filter",
+    "SitemapGroup",
     "count_published",
     "find_published",
     "last_change",
     "list_published",
     "published_author",
     "published_tag",
-    "SitemapGroup",
     "sitemap_groups",
 ]
 

@@ -172,7 +172,9 @@ published_posts = Table(
     Column("reading_time", Integer, nullable=False),
     _timestamp("published_at"),
     _timestamp("updated_at"),
-    ForeignKeyConstraint(["post_id", "revision"], ["post_revisions.post_id", "post_revisions.number"]),
+    ForeignKeyConstraint(
+        ["post_id", "revision"], ["post_revisions.post_id", "post_revisions.number"]
+    ),
     Index(None, "published_at", "post_id"),
 )
 

@@ -22,7 +22,11 @@ __all__ = ["create_app"]
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The public site (and, later, the internal API) on one ASGI app."""
     app = FastAPI(
-        title="Masthead", docs_url=None, redoc_url=None, openapi_url=None, swagger_ui_oauth2_redirect_url=None
+        title="Masthead",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     site = site_info(settings)
     app.state.masthead = SiteState(

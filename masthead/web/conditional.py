@@ -56,4 +56,8 @@ def _is_current(request: Request, etag: str, last_modified: datetime | None) -> 
     if if_none_match is not None:
         return _matches(if_none_match, etag)
     if_modified_since = request.headers.get("if-modified-since")
-    return bool(if_modified_since and last_modified and _not_modified_since(if_modified_since, last_modified))
+    return bool(
+        if_modified_since
+        and last_modified
+        and _not_modified_since(if_modified_since, last_modified)
+    )

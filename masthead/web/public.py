@@ -36,23 +36,28 @@ def _first_page_redirect(request: Request) -> Response | None:
 
 
 def index(request: Request) -> Response:
-    return _listing(request, lambda connection, site: pages.index_listing(
-        connection, site, _page_number(request)
-    ))
+    return _listing(
+        request,
+        lambda connection, site: pages.index_listing(connection, site, _page_number(request)),
+    )
 
 
 def tag(request: Request) -> Response:
     slug = request.path_params["slug"]
-    return _listing(request, lambda connection, site: pages.tag_listing(
-        connection, site, slug, _page_number(request)
-    ))
+    return _listing(
+        request,
+        lambda connection, site: pages.tag_listing(connection, site, slug, _page_number(request)),
+    )
 
 
 def author(request: Request) -> Response:
     slug = request.path_params["slug"]
-    return _listing(request, lambda connection, site: pages.author_listing(
-        connection, site, slug, _page_number(request)
-    ))
+    return _listing(
+        request,
+        lambda connection, site: pages.author_listing(
+            connection, site, slug, _page_number(request)
+        ),
+    )
 
 
 def _listing(request: Request, build: pages.ListingBuilder) -> Response:
@@ -101,7 +106,9 @@ def tag_feed(request: Request) -> Response:
     if found is None:
         raise NotFound(f"no tag {slug!r}")
     tag_id, found_tag = found
-    info = FeedInfo(f"{found_tag.name} · {state.site.title}", urls.tag_feed_url(slug), urls.tag_url(slug))
+    info = FeedInfo(
+        f"{found_tag.name} · {state.site.title}", urls.tag_feed_url(slug), urls.tag_url(slug)
+    )
     return _feed(request, info, public.Filter(tag_id=tag_id))
 
 

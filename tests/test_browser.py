@@ -1,0 +1,180 @@
+"""The public site in a real browser: layout at desktop and phone widths, axe-core, keyboard.
+
+Runs the system Chromium (Debian's `chromium`, installed by `make browser-deps`) through
+Playwright, against a live server over a fresh SQLite demo database. axe-core comes from
+npm (tests/browser). Without either, the module skips; with CI=true it fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, FloatRect, Page, ViewportSize, sync_playwright
+
+from tests.conftest import LiveServer, settings_for
+from tests.databases import DatabaseFactory
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).resolve().parent / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+VIEWPORTS: dict[str, ViewportSize] = {
+    "desktop": {"width": 1280, "height": 900},
+    "phone": {"width": 375, "height": 812},
+}
+
+INDEX = "/"
+TAG = "/tag/operations/"
+# A demo post with both fenced code blocks and a table: the widest content on the site.
+POST = "/posts/runbooks-are-scripts/"
+PAGES = {"index": INDEX, "tag": TAG, "post": POST}
+CARDS_PER_PAGE = 9
+
+
+def _missing(what: str) -> None:
+    message = f"{what}; run `make browser-deps` to install it"
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(message + " (CI=true: the browser tests must run)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        _missing(f"no system Chromium at {CHROMIUM}")
+    if not AXE.exists():
+        _missing(f"no axe-core at {AXE}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def site(browser: Browser, database_factories: dict[str, DatabaseFactory]) -> Iterator[LiveServer]:
+    factory = database_factories["sqlite"]
+    url = factory.new("demo")
+    with LiveServer(settings_for(url)) as server:
+        yield server
+    factory.drop(url)
+
+
+@contextmanager
+def _open(browser: Browser, site: LiveServer, path: str, viewport: str) -> Iterator[Page]:
+    """A fresh browser context at the named viewport, with `path` loaded."""
+    context = browser.new_context(viewport=VIEWPORTS[viewport])
+    try:
+        page = context.new_page()
+        response = page.goto(site.url + path, wait_until="load")
+        assert response is not None
+        assert response.status == 200, f"{path} answered {response.status}"
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def desktop_tag(browser: Browser, site: LiveServer) -> Iterator[Page]:
+    with _open(browser, site, TAG, "desktop") as page:
+        yield page
+
+
+@pytest.fixture
+def phone_tag(browser: Browser, site: LiveServer) -> Iterator[Page]:
+    with _open(browser, site, TAG, "phone") as page:
+        yield page
+
+
+def _card_boxes(page: Page) -> list[FloatRect]:
+    boxes = []
+    for card in page.locator("li.card").all():
+        box = card.bounding_box()
+        assert box is not None, "a card is not rendered"
+        boxes.append(box)
+    return boxes
+
+
+def test_tag_page_is_a_grid_on_desktop(desktop_tag: Page) -> None:
+    boxes = _card_boxes(desktop_tag)
+    assert len(boxes) == CARDS_PER_PAGE
+    first_row = [box for box in boxes if abs(box["y"] - boxes[0]["y"]) < 1]
+    assert len(first_row) >= 3, f"only {len(first_row)} card(s) in the first row: {boxes}"
+    xs = [box["x"] for box in first_row]
+    assert xs == sorted(xs), "the first row is not laid out left to right"
+
+
+def test_tag_page_is_one_column_on_a_phone(phone_tag: Page) -> None:
+    boxes = _card_boxes(phone_tag)
+    assert len(boxes) == CARDS_PER_PAGE
+    assert {round(box["x"]) for box in boxes} == {round(boxes[0]["x"])}, boxes
+    for above, below in pairwise(boxes):
+        assert below["y"] >= above["y"] + above["height"], f"cards overlap: {above} {below}"
+    width = phone_tag.evaluate("document.documentElement.clientWidth")
+    assert boxes[0]["x"] >= 0
+    assert boxes[0]["x"] + boxes[0]["width"] <= width
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_no_horizontal_scrolling_on_a_phone(browser: Browser, site: LiveServer, name: str) -> None:
+    with _open(browser, site, PAGES[name], "phone") as page:
+        scroll, client = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert scroll <= client, f"{PAGES[name]} scrolls sideways: {scroll}px in {client}px"
+
+
+def _serious(violations: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{violation['id']} ({violation['impact']}): "
+        + ", ".join(str(node["target"]) for node in violation["nodes"])
+        for violation in violations
+        if violation["impact"] in {"serious", "critical"}
+    ]
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("name", PAGES)
+def test_axe_finds_nothing_serious(
+    browser: Browser, site: LiveServer, name: str, viewport: str, artifacts_dir: Path
+) -> None:
+    with _open(browser, site, PAGES[name], viewport) as page:
+        page.screenshot(path=artifacts_dir / f"browser-{name}-{viewport}.png", full_page=True)
+        page.add_script_tag(path=AXE)
+        results = page.evaluate("async () => await axe.run()")
+        found = _serious(results["violations"])
+        assert not found, f"axe on {PAGES[name]} at {viewport} width:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_first_tab_focuses_a_visible_skip_link(
+    browser: Browser, site: LiveServer, viewport: str
+) -> None:
+    with _open(browser, site, INDEX, viewport) as page:
+        page.keyboard.press("Tab")
+        focused = page.locator(":focus")
+        assert focused.get_attribute("class") == "skip-link"
+        assert focused.get_attribute("href") == "#site-main"
+        box = focused.bounding_box()
+        assert box is not None, "the focused skip link is not rendered"
+        size = VIEWPORTS[viewport]
+        assert box["x"] >= 0
+        assert box["y"] >= 0
+        assert box["x"] + box["width"] <= size["width"], box
+        assert box["y"] + box["height"] <= size["height"], box
