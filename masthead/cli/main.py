@@ -35,7 +35,8 @@ def _now() -> datetime:
 
 
 def _settings() -> Settings:
-    return load_settings()
+    with errors_to_exit_codes():
+        return load_settings()
 
 
 @app.command("migrate")

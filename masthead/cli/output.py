@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from enum import IntEnum
 from typing import Any
 
+from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import OperationalError
 
@@ -20,7 +21,7 @@ __all__ = ["ExitCode", "emit_json", "errors_to_exit_codes", "progress_bar"]
 class ExitCode(IntEnum):
     OK = 0
     PROBLEMS = 1
-    USAGE = 2
+    USAGE = 2  # also a bad setting
     NOT_FOUND = 3
     DATABASE_UNAVAILABLE = 4
     FAILED = 5
@@ -46,6 +47,8 @@ def errors_to_exit_codes() -> Iterator[None]:
         )
     except NotFound as error:
         _fail(ExitCode.NOT_FOUND, f"not found: {error}")
+    except ValidationError as error:
+        _fail(ExitCode.USAGE, f"bad configuration: {error}")
     except OperationalError as error:
         _fail(ExitCode.DATABASE_UNAVAILABLE, f"database unavailable: {error.orig}")
     except MastheadError as error:

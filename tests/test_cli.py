@@ -1,0 +1,100 @@
+"""The `masthead` command as an operator runs it: real processes, real databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def _masthead(*args: str, database_url: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "MASTHEAD_DATABASE_URL": database_url, **env}
+    command = [sys.executable, "-m", "masthead.cli", *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, env=environment, timeout=120, check=False
+    )
+
+
+def test_init_with_demo_is_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'site.db'}"
+    first = _masthead("init", "--demo", "--json", database_url=url)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["demo"]["posts"]["created"] == 16
+    second = _masthead("init", "--demo", "--json", database_url=url)
+    assert json.loads(second.stdout)["demo"]["posts"] == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 16,
+    }
+    assert _masthead("migrate", database_url=url).returncode == 0
+
+
+def test_lists_print_one_line_per_row_or_json(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'site.db'}"
+    _masthead("init", "--demo", database_url=url)
+    lines = _masthead("posts", "list", database_url=url).stdout.splitlines()
+    assert len(lines) == 16
+    assert sum("\tdraft\t" in line for line in lines) == 2
+    posts = json.loads(_masthead("posts", "list", "--json", database_url=url).stdout)
+    assert {post["status"] for post in posts} == {"published", "draft"}
+    staff = json.loads(_masthead("staff", "list", "--json", database_url=url).stdout)
+    assert {member["kind"] for member in staff} == {"person", "agent"}
+    assert len(_masthead("staff", "list", database_url=url).stdout.splitlines()) == len(staff)
+
+
+def test_an_unreachable_database_exits_with_code_four() -> None:
+    result = _masthead("migrate", database_url="postgresql://nobody@127.0.0.1:1/none")
+    assert result.returncode == 4
+    assert result.stderr.startswith("database unavailable")
+
+
+def test_a_bad_setting_exits_with_code_two(tmp_path: Path) -> None:
+    result = _masthead(
+        "migrate", database_url=f"sqlite:///{tmp_path / 'x.db'}", MASTHEAD_TIMEZONE="Nowhere/Land"
+    )
+    assert result.returncode == 2
+    assert "timezone" in result.stderr
+
+
+def test_export_writes_the_import_format(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'site.db'}"
+    _masthead("init", "--demo", database_url=url)
+    result = _masthead("export", str(tmp_path / "out"), "--json", database_url=url)
+    assert json.loads(result.stdout) == {"posts": 16, "staff": 5, "tags": 7}
+    assert len(list((tmp_path / "out" / "posts").glob("*.md"))) == 16
+    assert (tmp_path / "out" / "staff.yaml").is_file()
+
+
+def test_serve_answers_over_http(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'site.db'}"
+    _masthead("init", "--demo", database_url=url)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "MASTHEAD_DATABASE_URL": url}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "masthead.cli", "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "masthead serve did not start"
+                time.sleep(0.1)
+        assert response.status_code == 200
+        assert "14 posts" in response.text
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
