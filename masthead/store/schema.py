@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -27,6 +28,9 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "audit_log",
+    "edge_secrets",
+    "idempotency_keys",
     "metadata",
     "post_authors",
     "post_revisions",
@@ -35,8 +39,11 @@ __all__ = [
     "published_authors",
     "published_posts",
     "published_tags",
+    "site_settings",
+    "slug_redirects",
     "staff",
     "tags",
+    "tokens",
 ]
 
 NAMING_CONVENTION = {
@@ -157,6 +164,7 @@ post_revisions = Table(
     Column("source", String(16), nullable=False),
     Column("created_by", ForeignKey("staff.id"), nullable=True),
     _timestamp("created_at"),
+    Column("token_id", ForeignKey("tokens.id"), nullable=True),
     PrimaryKeyConstraint("post_id", "number"),
 )
 
@@ -196,4 +204,77 @@ published_authors = Table(
     Column("staff_id", ForeignKey("staff.id"), nullable=False),
     PrimaryKeyConstraint("post_id", "position"),
     Index(None, "staff_id", "post_id"),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("staff_id", ForeignKey("staff.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False, server_default=""),
+    Column("digest", String(64), nullable=False, unique=True, comment="SHA-256 of the token"),
+    Column("hint", String(16), nullable=False, comment="the token's last characters"),
+    _timestamp("created_at"),
+    _timestamp("last_used_at", nullable=True),
+    _timestamp("revoked_at", nullable=True),
+)
+
+edge_secrets = Table(
+    "edge_secrets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("digest", String(64), nullable=False, unique=True, comment="SHA-256 of the secret"),
+    Column("label", String(200), nullable=False, server_default=""),
+    _timestamp("created_at"),
+    _timestamp("retired_at", nullable=True),
+)
+
+site_settings = Table(
+    "site_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False, comment="JSON"),
+    _timestamp("updated_at"),
+)
+
+slug_redirects = Table(
+    "slug_redirects",
+    metadata,
+    Column("old_slug", String(80), primary_key=True),
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), nullable=False, index=True),
+    _timestamp("created_at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _timestamp("at"),
+    Column("staff_id", ForeignKey("staff.id"), nullable=True, index=True),
+    Column("token_id", ForeignKey("tokens.id"), nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("target_type", String(32), nullable=False),
+    Column("target_id", String(200), nullable=False),
+    Column("request_id", String(64), nullable=True),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("detail", Text, nullable=False, server_default="{}", comment="JSON"),
+    Index(None, "target_type", "target_id"),
+    Index(None, "at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("token_id", ForeignKey("tokens.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("request_digest", String(64), nullable=False),
+    Column("state", String(16), nullable=False, comment="in_flight or done"),
+    Column("status_code", Integer, nullable=True),
+    Column("response_headers", Text, nullable=True, comment="JSON"),
+    Column("response_body", LargeBinary, nullable=True),
+    _timestamp("created_at"),
+    _timestamp("locked_until"),
+    _timestamp("expires_at"),
+    PrimaryKeyConstraint("token_id", "key"),
+    Index(None, "expires_at"),
 )
