@@ -1,10 +1,26 @@
-"""One exception tree. Every error has a stable `code` that callers can act on."""
+"""One exception tree. Every error has a stable `code` that callers can act on.
+
+The web layer maps these to HTTP problems in one place (`masthead.web.problems`), the
+CLI to exit codes in one place (`masthead.cli.output`); nothing here knows either.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["ImportFailed", "ImportProblem", "MastheadError", "NotFound"]
+__all__ = [
+    "Conflict",
+    "FieldProblem",
+    "Forbidden",
+    "ImportFailed",
+    "ImportProblem",
+    "InvalidInput",
+    "InvalidTransition",
+    "MastheadError",
+    "NotFound",
+    "Unauthenticated",
+]
 
 
 class MastheadError(Exception):
@@ -12,9 +28,61 @@ class MastheadError(Exception):
 
     code = "masthead_error"
 
+    def __init__(self, detail: str = "", **extra: Any) -> None:
+        super().__init__(detail or self.code)
+        self.detail = detail or self.code
+        self.extra = extra
+
 
 class NotFound(MastheadError):
     code = "not_found"
+
+
+class Unauthenticated(MastheadError):
+    """No valid token: missing, unknown, revoked, or its owner is suspended."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(MastheadError):
+    """The caller is known, but their role does not allow this."""
+
+    code = "forbidden"
+
+
+class InvalidTransition(MastheadError):
+    """The post's lifecycle does not allow this step from its current state."""
+
+    code = "invalid_transition"
+
+
+class Conflict(MastheadError):
+    """The request clashes with what exists (a taken slug, a tag still in use …)."""
+
+    code = "conflict"
+
+    def __init__(self, detail: str, code: str = "conflict", **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One field that is wrong, and why."""
+
+    field: str
+    message: str
+    code: str = "invalid"
+
+
+class InvalidInput(MastheadError):
+    """Input that parses but breaks a rule: unknown slugs, bad values. Lists each field."""
+
+    code = "invalid_input"
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(f"{problem.field}: {problem.message}" for problem in problems))
+        self.problems = problems
 
 
 @dataclass(frozen=True)

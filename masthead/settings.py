@@ -50,6 +50,15 @@ class Settings(BaseSettings):
         description="One sentence under the headline.",
     )
     page_size: int = Field(9, ge=1, le=100, description="Cards on one listing page.")
+    edge_header: str = Field(
+        "X-Masthead-Edge", description="The header that must carry an edge secret."
+    )
+    edge_secrets: str = Field(
+        "", description="Comma-separated edge secrets; two during a rotation.", repr=False
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="The largest request body the API accepts."
+    )
     timezone: str = Field("UTC", description="Time zone of the dates shown on the site.")
 
     @field_validator("public_url")
@@ -69,6 +78,10 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def edge_secret_list(self) -> list[str]:
+        return [secret.strip() for secret in self.edge_secrets.split(",") if secret.strip()]
 
     @classmethod
     def settings_customise_sources(

@@ -1,7 +1,8 @@
-"""Putting a post's current revision live, and taking it down.
+"""Putting a post's current revision live, taking it down, archiving it.
 
-This is the one place a post goes public; later work (gates, verification, receipts)
-grows here.
+This is the one place a post goes public; gates, verification and receipts grow here.
+`publish` and `unpublish` are the mechanism (used by import too); `publish_post`,
+`unpublish_post` and `archive_post` are the use cases, with roles and lifecycle checked.
 """
 
 from __future__ import annotations
@@ -10,20 +11,31 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from masthead.actions.context import Call, record_audit
+from masthead.actions.drafts import find_post, require_action
+from masthead.domain.permissions import PostAction
 from masthead.domain.posts import Post, PostStatus
 from masthead.errors import NotFound
 from masthead.store import posts as post_store
-from masthead.store import published
+from masthead.store import published, slugs
+from masthead.store.public import find_published_slug
 
-__all__ = ["publish", "unpublish"]
+__all__ = ["archive_post", "publish", "publish_post", "unpublish", "unpublish_post"]
 
 
 def publish(
     connection: Connection, post_id: int, *, at: datetime, published_at: datetime | None = None
 ) -> Post:
-    """Pin the current revision as the live one. Keeps the first publish date."""
+    """Pin the current revision as the live one. Keeps the first publish date.
+
+    When the live slug changes, the old one keeps answering with a redirect.
+    """
     post = _existing(connection, post_id)
     live_since = published_at or post.published_at or at
+    old_slug = find_published_slug(connection, post_id)
+    if old_slug is not None and old_slug != post.content.slug:
+        slugs.add_redirect(connection, old_slug, post_id, at)
+    slugs.remove_redirect(connection, post.content.slug, post_id)
     published.pin_revision(connection, post_id, post.revision, live_since, at)
     post_store.set_status(
         connection,
@@ -59,6 +71,31 @@ def unpublish(
         published_revision=None,
     )
     return _existing(connection, post_id)
+
+
+def publish_post(connection: Connection, call: Call, post_id: int) -> Post:
+    post = find_post(connection, call.actor, post_id)
+    require_action(call.actor, PostAction.PUBLISH, post)
+    live = publish(connection, post_id, at=call.at)
+    record_audit(connection, call, "post.publish", "post", post_id, revision=live.revision)
+    return live
+
+
+def unpublish_post(connection: Connection, call: Call, post_id: int) -> Post:
+    post = find_post(connection, call.actor, post_id)
+    require_action(call.actor, PostAction.UNPUBLISH, post)
+    down = unpublish(connection, post_id, at=call.at)
+    record_audit(connection, call, "post.unpublish", "post", post_id)
+    return down
+
+
+def archive_post(connection: Connection, call: Call, post_id: int) -> Post:
+    """Deleted from view, kept for the record."""
+    post = find_post(connection, call.actor, post_id)
+    require_action(call.actor, PostAction.ARCHIVE, post)
+    archived = unpublish(connection, post_id, at=call.at, status=PostStatus.ARCHIVED)
+    record_audit(connection, call, "post.archive", "post", post_id)
+    return archived
 
 
 def _existing(connection: Connection, post_id: int) -> Post:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,38 +11,29 @@ import typer
 from masthead.actions.exporting import export_folder
 from masthead.actions.importing import import_folder
 from masthead.actions.setup import initialise
+from masthead.cli.context import load_configuration, now, open_database
 from masthead.cli.output import emit_json, errors_to_exit_codes, progress_bar
-from masthead.settings import Settings, load_settings
+from masthead.cli.people import staff_app, token_app
 from masthead.store.engine import open_engine, reading
 from masthead.store.migrations import migrate
 from masthead.store.posts import list_posts
-from masthead.store.staff import list_staff
 
 __all__ = ["app", "run"]
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Masthead: publish, verified.")
-staff_app = typer.Typer(no_args_is_help=True, help="Staff members.")
 posts_app = typer.Typer(no_args_is_help=True, help="Posts.")
 app.add_typer(staff_app, name="staff")
+app.add_typer(token_app, name="token")
 app.add_typer(posts_app, name="posts")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _settings() -> Settings:
-    with errors_to_exit_codes():
-        return load_settings()
 
 
 @app.command("migrate")
 def migrate_database() -> None:
     """Upgrade the database to the newest schema (safe to run again)."""
     with errors_to_exit_codes():
-        migrate(open_engine(_settings().database_url))
+        migrate(open_database())
     typer.echo("database is at the newest schema")
 
 
@@ -53,9 +43,9 @@ def init(
     as_json: JsonOption = False,
 ) -> None:
     """Create the database (or bring it up to date), optionally with demo content."""
-    settings = _settings()
+    settings = load_configuration()
     with errors_to_exit_codes():
-        summary = initialise(open_engine(settings.database_url), demo=demo, at=_now())
+        summary = initialise(open_engine(settings.database_url), demo=demo, at=now())
     if as_json:
         emit_json(
             {"database": settings.database_url, "demo": summary.as_dict() if summary else None}
@@ -78,12 +68,12 @@ def import_command(
     as_json: JsonOption = False,
 ) -> None:
     """Import posts, staff and tags: all of it, or nothing when any file has a problem."""
-    engine = open_engine(_settings().database_url)
+    engine = open_database()
     with errors_to_exit_codes(), progress_bar("Importing", not as_json) as progress:
         summary = import_folder(
             engine,
             folder,
-            at=_now(),
+            at=now(),
             create_missing=create_missing,
             dry_run=dry_run,
             progress=progress,
@@ -103,7 +93,7 @@ def export_command(
     as_json: JsonOption = False,
 ) -> None:
     """Export posts, staff and tags in the import format."""
-    engine = open_engine(_settings().database_url)
+    engine = open_database()
     with errors_to_exit_codes(), progress_bar("Exporting", not as_json) as progress:
         summary = export_folder(engine, folder, progress=progress)
     if as_json:
@@ -123,31 +113,17 @@ def serve(
 
     from masthead.web.app import create_app
 
-    settings = _settings()
-    application = create_app(settings)
+    settings = load_configuration()
+    with errors_to_exit_codes():
+        application = create_app(settings)
     typer.echo(f"Masthead on http://{host}:{port}/ (database: {settings.database_url})")
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
-
-
-@staff_app.command("list")
-def staff_list(as_json: JsonOption = False) -> None:
-    """Every staff member, one a line."""
-    with errors_to_exit_codes(), reading(open_engine(_settings().database_url)) as connection:
-        members = list_staff(connection)
-    if as_json:
-        emit_json([asdict(member) for member in members])
-        return
-    for member in members:
-        state = "active" if member.active else "suspended"
-        typer.echo(
-            f"{member.slug}\t{member.kind.value}\t{member.role.value}\t{state}\t{member.name}\t{member.byline}"
-        )
 
 
 @posts_app.command("list")
 def posts_list(as_json: JsonOption = False) -> None:
     """Every post in any state, one a line, newest first."""
-    with errors_to_exit_codes(), reading(open_engine(_settings().database_url)) as connection:
+    with errors_to_exit_codes(), reading(open_database()) as connection:
         posts = list_posts(connection)
     if as_json:
         emit_json([asdict(post) for post in posts])

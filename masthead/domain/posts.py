@@ -8,7 +8,14 @@ from enum import StrEnum
 
 from masthead.domain.staff import StaffMember, Tag
 
-__all__ = ["Post", "PostContent", "PostStatus", "PublishedPost", "RevisionSource"]
+__all__ = [
+    "Post",
+    "PostContent",
+    "PostStatus",
+    "PublishedPost",
+    "Revision",
+    "RevisionSource",
+]
 
 
 class PostStatus(StrEnum):
@@ -50,6 +57,8 @@ class Post:
     published_revision: int | None
     created_at: datetime
     updated_at: datetime
+    body_html: str = ""
+    reading_time: int = 1
 
 
 @dataclass(frozen=True)
@@ -67,3 +76,18 @@ class PublishedPost:
     updated_at: datetime
     tags: tuple[Tag, ...]
     authors: tuple[StaffMember, ...]
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One saved change: the content as it was, who made it, through what, and when."""
+
+    post_id: int
+    number: int
+    content: PostContent
+    body_html: str
+    reading_time: int
+    source: RevisionSource
+    created_at: datetime
+    created_by: str | None
+    token_id: int | None

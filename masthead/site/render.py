@@ -34,10 +34,9 @@ def _iso(moment: datetime) -> str:
 
 
 class Renderer:
-    """Turns page data into bytes for one site."""
+    """Turns page data into text; the site's settings come with each call."""
 
-    def __init__(self, site: SiteInfo) -> None:
-        self.site = site
+    def __init__(self) -> None:
         self.environment = Environment(
             loader=PackageLoader("masthead.site", "templates"),
             autoescape=select_autoescape(["html", "xml"]),
@@ -45,40 +44,39 @@ class Renderer:
             lstrip_blocks=True,
             auto_reload=False,
         )
-        self.environment.globals.update(
-            site=site, urls=urls, stylesheet_path=self.stylesheet_path, iso=_iso
-        )
+        self.environment.globals.update(urls=urls, stylesheet_path=self.stylesheet_path, iso=_iso)
 
     @cached_property
     def stylesheet_path(self) -> str:
         digest = hashlib.sha256(STYLESHEET.encode()).hexdigest()[:12]
         return f"/static/site.css?v={digest}"
 
-    def listing(self, page: ListingPage) -> str:
-        return self.environment.get_template("listing.html").render(page=page)
+    def listing(self, site: SiteInfo, page: ListingPage) -> str:
+        return self.environment.get_template("listing.html").render(site=site, page=page)
 
-    def post(self, page: PostPage) -> str:
-        return self.environment.get_template("post.html").render(page=page)
+    def post(self, site: SiteInfo, page: PostPage) -> str:
+        return self.environment.get_template("post.html").render(site=site, page=page)
 
-    def not_found(self) -> str:
-        return self.environment.get_template("not_found.html").render()
+    def not_found(self, site: SiteInfo) -> str:
+        return self.environment.get_template("not_found.html").render(site=site)
 
-    def feed(self, feed: FeedInfo, posts: Sequence[PostPage]) -> str:
+    def feed(self, site: SiteInfo, feed: FeedInfo, posts: Sequence[PostPage]) -> str:
         updated = max((page.post.updated_at for page in posts), default=EPOCH)
         return self.environment.get_template("feed.xml").render(
-            feed=feed, entries=posts, updated=updated
+            site=site, feed=feed, entries=posts, updated=updated
         )
 
     def sitemap(
         self,
+        site: SiteInfo,
         posts: Sequence[PublishedPost],
         tag_groups: Sequence[SitemapGroup],
         author_groups: Sequence[SitemapGroup],
     ) -> str:
         newest = max((post.updated_at for post in posts), default=None)
         return self.environment.get_template("sitemap.xml").render(
-            posts=posts, tags=tag_groups, authors=author_groups, newest=newest
+            site=site, posts=posts, tags=tag_groups, authors=author_groups, newest=newest
         )
 
-    def robots(self) -> str:
-        return f"User-agent: *\nAllow: /\nSitemap: {self.site.absolute('/sitemap.xml')}\n"
+    def robots(self, site: SiteInfo) -> str:
+        return f"User-agent: *\nAllow: /\nSitemap: {site.absolute('/sitemap.xml')}\n"

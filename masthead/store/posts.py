@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from masthead.content.markdown import RenderedBody
-from masthead.domain.posts import Post, PostContent, PostStatus, RevisionSource
+from masthead.domain.posts import Post, PostContent, PostStatus, Revision, RevisionSource
 from masthead.store.schema import post_authors, post_revisions, post_tags, posts, staff, tags
 from masthead.store.staff import staff_ids
 from masthead.store.tags import tag_ids
 
 __all__ = [
     "NewRevision",
+    "PostQuery",
     "add_revision",
     "get_post",
     "get_post_id",
+    "get_revision",
     "insert_post",
     "list_posts",
+    "list_revisions",
     "set_status",
 ]
 
@@ -37,6 +40,7 @@ class NewRevision:
     source: RevisionSource
     created_by: int | None
     at: datetime
+    token_id: int | None = None
 
 
 def insert_post(
@@ -105,12 +109,46 @@ def get_post(connection: Connection, post_id: int) -> Post | None:
     return _post_from_row(row, tag_map[post_id], author_map[post_id])
 
 
-def list_posts(connection: Connection, statuses: Iterable[PostStatus] = ()) -> list[Post]:
-    """Working copies, newest first (unpublished ones by creation time)."""
-    query = select(posts).order_by(posts.c.created_at.desc(), posts.c.id.desc())
-    wanted = [status.value for status in statuses]
-    if wanted:
-        query = query.where(posts.c.status.in_(wanted))
+@dataclass(frozen=True)
+class PostQuery:
+    """Which working copies a staff list shows: filters, and the page after a cursor."""
+
+    statuses: tuple[PostStatus, ...] = ()
+    tag: str | None = None
+    author: str | None = None
+    text: str | None = None
+    before_id: int | None = None
+    limit: int | None = None
+
+
+def list_posts(connection: Connection, which: PostQuery = PostQuery()) -> list[Post]:
+    """Working copies, newest first (by id, which follows creation)."""
+    query = select(posts).order_by(posts.c.id.desc())
+    if which.statuses:
+        query = query.where(posts.c.status.in_([status.value for status in which.statuses]))
+    if which.tag is not None:
+        query = query.where(
+            posts.c.id.in_(
+                select(post_tags.c.post_id)
+                .join(tags, tags.c.id == post_tags.c.tag_id)
+                .where(tags.c.slug == which.tag)
+            )
+        )
+    if which.author is not None:
+        query = query.where(
+            posts.c.id.in_(
+                select(post_authors.c.post_id)
+                .join(staff, staff.c.id == post_authors.c.staff_id)
+                .where(staff.c.slug == which.author)
+            )
+        )
+    if which.text:
+        pattern = "%" + which.text.lower().replace("%", r"\%").replace("_", r"\_") + "%"
+        query = query.where(func.lower(posts.c.title).like(pattern, escape="\\"))
+    if which.before_id is not None:
+        query = query.where(posts.c.id < which.before_id)
+    if which.limit is not None:
+        query = query.limit(which.limit)
     rows = list(connection.execute(query))
     tag_map, author_map = _working_lists(connection, [row.id for row in rows])
     return [_post_from_row(row, tag_map[row.id], author_map[row.id]) for row in rows]
@@ -149,6 +187,7 @@ def _write_revision(
             authors=json.dumps(list(content.authors)),
             source=revision.source.value,
             created_by=revision.created_by,
+            token_id=revision.token_id,
             created_at=revision.at,
         )
     )
@@ -220,4 +259,47 @@ def _post_from_row(row: Any, tag_slugs: list[str], author_slugs: list[str]) -> P
         published_revision=row.published_revision,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        body_html=row.body_html,
+        reading_time=row.reading_time,
     )
+
+
+def _revision_query() -> Any:
+    return select(post_revisions, staff.c.slug.label("created_by_slug")).outerjoin(
+        staff, staff.c.id == post_revisions.c.created_by
+    )
+
+
+def _revision_from_row(row: Any) -> Revision:
+    return Revision(
+        post_id=row.post_id,
+        number=row.number,
+        content=PostContent(
+            slug=row.slug,
+            title=row.title,
+            dek=row.dek,
+            body=row.body,
+            tags=tuple(json.loads(row.tags)),
+            authors=tuple(json.loads(row.authors)),
+        ),
+        body_html=row.body_html,
+        reading_time=row.reading_time,
+        source=RevisionSource(row.source),
+        created_at=row.created_at,
+        created_by=row.created_by_slug,
+        token_id=row.token_id,
+    )
+
+
+def list_revisions(connection: Connection, post_id: int) -> list[Revision]:
+    query = _revision_query().where(post_revisions.c.post_id == post_id)
+    rows = connection.execute(query.order_by(post_revisions.c.number.desc()))
+    return [_revision_from_row(row) for row in rows]
+
+
+def get_revision(connection: Connection, post_id: int, number: int) -> Revision | None:
+    query = _revision_query().where(
+        post_revisions.c.post_id == post_id, post_revisions.c.number == number
+    )
+    row = connection.execute(query).first()
+    return _revision_from_row(row) if row else None

@@ -28,6 +28,7 @@ __all__ = [
     "SitemapGroup",
     "count_published",
     "find_published",
+    "find_published_slug",
     "last_change",
     "list_published",
     "published_author",
@@ -80,6 +81,13 @@ def find_published(connection: Connection, slug: str) -> PublishedPost | None:
     rows = list(connection.execute(select(published_posts).where(published_posts.c.slug == slug)))
     found = _with_people(connection, rows)
     return found[0] if found else None
+
+
+def find_published_slug(connection: Connection, post_id: int) -> str | None:
+    """The slug a post is live under, if it is live."""
+    query = select(published_posts.c.slug).where(published_posts.c.post_id == post_id)
+    slug: str | None = connection.execute(query).scalar()
+    return slug
 
 
 def published_tag(connection: Connection, slug: str) -> tuple[int, Tag] | None:

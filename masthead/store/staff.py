@@ -11,7 +11,15 @@ from sqlalchemy import Connection, insert, select, update
 from masthead.domain.staff import Role, StaffKind, StaffMember
 from masthead.store.schema import staff
 
-__all__ = ["get_staff", "list_staff", "save_staff", "staff_from_row", "staff_ids"]
+__all__ = [
+    "get_staff",
+    "list_staff",
+    "save_staff",
+    "set_standing",
+    "staff_from_row",
+    "staff_id",
+    "staff_ids",
+]
 
 
 def staff_from_row(row: Any) -> StaffMember:
@@ -71,3 +79,25 @@ def staff_ids(connection: Connection, slugs: Iterable[str]) -> dict[str, int]:
     wanted = list(slugs)
     rows = connection.execute(select(staff.c.slug, staff.c.id).where(staff.c.slug.in_(wanted)))
     return {row.slug: row.id for row in rows}
+
+
+def staff_id(connection: Connection, slug: str) -> int | None:
+    found = connection.execute(select(staff.c.id).where(staff.c.slug == slug)).scalar()
+    return int(found) if found is not None else None
+
+
+def set_standing(
+    connection: Connection,
+    slug: str,
+    at: datetime,
+    *,
+    role: Role | None = None,
+    active: bool | None = None,
+) -> None:
+    """Change a member's role or whether they are active (suspended when not)."""
+    values: dict[str, Any] = {"updated_at": at}
+    if role is not None:
+        values["role"] = role.value
+    if active is not None:
+        values["active"] = active
+    connection.execute(update(staff).where(staff.c.slug == slug).values(**values))

@@ -6,12 +6,20 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from masthead.domain.staff import Tag
-from masthead.store.schema import tags
+from masthead.store.schema import post_tags, published_tags, tags
 
-__all__ = ["get_tag", "list_tags", "save_tag", "tag_from_row", "tag_ids"]
+__all__ = [
+    "delete_tag",
+    "get_tag",
+    "list_tags",
+    "save_tag",
+    "tag_from_row",
+    "tag_ids",
+    "tag_in_use",
+]
 
 
 def tag_from_row(row: Any) -> Tag:
@@ -44,3 +52,21 @@ def tag_ids(connection: Connection, slugs: Iterable[str]) -> dict[str, int]:
     wanted = list(slugs)
     rows = connection.execute(select(tags.c.slug, tags.c.id).where(tags.c.slug.in_(wanted)))
     return {row.slug: row.id for row in rows}
+
+
+def tag_in_use(connection: Connection, slug: str) -> bool:
+    """Whether any post carries this tag, in its working copy or its live version."""
+    for links in (post_tags, published_tags):
+        query = (
+            select(links.c.post_id)
+            .join(tags, tags.c.id == links.c.tag_id)
+            .where(tags.c.slug == slug)
+            .limit(1)
+        )
+        if connection.execute(query).first() is not None:
+            return True
+    return False
+
+
+def delete_tag(connection: Connection, slug: str) -> None:
+    connection.execute(delete(tags).where(tags.c.slug == slug))

@@ -1,4 +1,4 @@
-"""The application factory: `create_app(settings)` builds the whole site."""
+"""The application factory: `create_app(settings)` builds the public site and the API."""
 
 from __future__ import annotations
 
@@ -7,44 +7,69 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Match
+from starlette.routing import Match, Route
+from starlette.types import ASGIApp
 
-from masthead.errors import NotFound
+from masthead.errors import MastheadError, NotFound
 from masthead.settings import Settings
 from masthead.site.render import Renderer
-from masthead.store.engine import open_engine
-from masthead.web.public import HTML, public_routes
-from masthead.web.state import SiteState, site_info, site_state
+from masthead.store.edge_secrets import active_digests
+from masthead.store.engine import open_engine, reading
+from masthead.web.api.app import API_PREFIX, create_api
+from masthead.web.api.limits import BodyLimits
+from masthead.web.edge import EdgeGuard
+from masthead.web.public import HTML, not_found_body, public_routes
+from masthead.web.state import AppState
 
-__all__ = ["create_app"]
+__all__ = ["MIN_EDGE_SECRET_LENGTH", "InsecureConfiguration", "create_app"]
+
+MIN_EDGE_SECRET_LENGTH = 32
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
-    """The public site (and, later, the internal API) on one ASGI app."""
-    app = FastAPI(
+class InsecureConfiguration(MastheadError):
+    code = "insecure_configuration"
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
+    """The public site and, behind the edge guard, the internal API, as one ASGI app."""
+    engine = engine or open_engine(settings.database_url)
+    _refuse_weak_production(settings, engine)
+    state = AppState(settings=settings, engine=engine, renderer=Renderer())
+    site = FastAPI(
         title="Masthead",
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
-    site = site_info(settings)
-    app.state.masthead = SiteState(
-        settings=settings,
-        engine=engine or open_engine(settings.database_url),
-        site=site,
-        renderer=Renderer(site),
+    site.state.masthead = state
+    site.router.redirect_slashes = False  # our 404 handler answers 301, not 307
+    site.router.routes.extend(public_routes())
+    site.mount(API_PREFIX, BodyLimits(create_api(state), settings.max_body_bytes))
+    site.add_exception_handler(NotFound, _not_found)
+    site.add_exception_handler(HTTPException, _http_error)
+    return EdgeGuard(site, settings, engine, not_found_page)
+
+
+def _refuse_weak_production(settings: Settings, engine: Engine) -> None:
+    """In production, the internal API must sit behind a strong edge secret."""
+    if settings.env != "production":
+        return
+    strong = [s for s in settings.edge_secret_list if len(s) >= MIN_EDGE_SECRET_LENGTH]
+    if strong:
+        return
+    with reading(engine) as connection:
+        if active_digests(connection):
+            return
+    raise InsecureConfiguration(
+        "refusing to start in production without an edge secret: set MASTHEAD_EDGE_SECRETS "
+        f"to a secret of at least {MIN_EDGE_SECRET_LENGTH} characters"
     )
-    app.router.redirect_slashes = False  # our 404 handler answers 301, not 307
-    app.router.routes.extend(public_routes())
-    app.add_exception_handler(NotFound, _not_found)
-    app.add_exception_handler(HTTPException, _http_error)
-    return app
 
 
-def not_found_page(request: Request) -> Response:
+async def not_found_page(request: Request) -> Response:
     """The public 404: the same bytes for any unknown address."""
-    body = site_state(request).renderer.not_found()
+    body = not_found_body(request)
     return Response(body, status_code=404, media_type=HTML, headers={"Cache-Control": "no-store"})
 
 
@@ -53,7 +78,7 @@ async def _not_found(request: Request, _error: Exception) -> Response:
     if canonical is not None:
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(canonical + query, status_code=301)
-    return not_found_page(request)
+    return await not_found_page(request)
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
@@ -64,7 +89,7 @@ async def _http_error(request: Request, error: Exception) -> Response:
 
 
 def _canonical_path(request: Request) -> str | None:
-    """Lowercase, with a trailing slash: where an almost-right address really lives."""
+    """Lowercase, with a trailing slash: where an almost-right public address really lives."""
     if request.method not in {"GET", "HEAD"}:
         return None
     path = request.url.path
@@ -75,7 +100,6 @@ def _canonical_path(request: Request) -> str | None:
         return None
     scope = {**request.scope, "path": candidate}
     for route in request.app.router.routes:
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
+        if isinstance(route, Route) and route.matches(scope)[0] is Match.FULL:
             return candidate
     return None

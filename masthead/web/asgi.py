@@ -7,7 +7,7 @@ the environment and `masthead.toml`.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from masthead.settings import load_settings
 from masthead.web.app import create_app
@@ -15,5 +15,5 @@ from masthead.web.app import create_app
 __all__ = ["application"]
 
 
-def application() -> FastAPI:
+def application() -> ASGIApp:
     return create_app(load_settings())

@@ -1,0 +1,95 @@
+"""Tokens: issuing, revoking, and turning a presented token into an Actor."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import Connection, Engine
+
+from masthead.actions.context import Call, record_audit
+from masthead.domain.permissions import Actor, is_admin
+from masthead.domain.secrets import digest, new_token
+from masthead.errors import Forbidden, NotFound, Unauthenticated
+from masthead.store import tokens
+from masthead.store.engine import reading, writing
+from masthead.store.staff import staff_id
+
+__all__ = [
+    "IssuedToken",
+    "authenticate",
+    "issue_token",
+    "list_tokens",
+    "note_use",
+    "require_admin",
+    "revoke_token",
+]
+
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+"""`last_used_at` is written at most this often per token, so reads stay reads."""
+
+
+class IssuedToken:
+    """A new token: the secret is shown once, here, and never stored."""
+
+    def __init__(self, secret: str, record: tokens.TokenRecord) -> None:
+        self.secret = secret
+        self.record = record
+
+
+def authenticate(connection: Connection, presented: str) -> Actor:
+    """The Actor behind a bearer token; refused if unknown, revoked or its owner suspended."""
+    record = tokens.find_by_digest(connection, digest(presented))
+    if record is None or record.revoked_at is not None or not record.staff_active:
+        raise Unauthenticated("the token is not valid")
+    return Actor(record.staff_id, record.staff_slug, record.staff_role, token_id=record.id)
+
+
+def note_use(engine: Engine, call: Call) -> None:
+    """Record when a token was last used, at a one-minute resolution (so reads stay reads)."""
+    token_id = call.actor.token_id
+    if token_id is None:
+        return
+    with reading(engine) as connection:
+        record = tokens.get_token(connection, token_id)
+    last = record.last_used_at if record else None
+    if record is None or (last is not None and call.at - last < LAST_USED_RESOLUTION):
+        return
+    with writing(engine) as connection:
+        tokens.touch(connection, token_id, call.at)
+
+
+def require_admin(actor: Actor) -> None:
+    if not is_admin(actor):
+        raise Forbidden("this needs the admin role")
+
+
+def issue_token(connection: Connection, call: Call, owner_slug: str, name: str) -> IssuedToken:
+    require_admin(call.actor)
+    owner = staff_id(connection, owner_slug)
+    if owner is None:
+        raise NotFound(f"no staff member {owner_slug!r}")
+    secret = new_token(secrets.token_urlsafe)
+    token_id = tokens.insert_token(connection, owner, name, digest(secret), secret[-4:], call.at)
+    record_audit(connection, call, "token.create", "token", token_id, owner=owner_slug)
+    record = tokens.get_token(connection, token_id)
+    assert record is not None
+    return IssuedToken(secret, record)
+
+
+def list_tokens(
+    connection: Connection, actor: Actor, *, after_id: int | None = None, limit: int = 100
+) -> list[tokens.TokenRecord]:
+    require_admin(actor)
+    return tokens.list_tokens(connection, after_id=after_id, limit=limit)
+
+
+def revoke_token(connection: Connection, call: Call, token_id: int) -> tokens.TokenRecord:
+    require_admin(call.actor)
+    if tokens.get_token(connection, token_id) is None:
+        raise NotFound(f"no token {token_id}")
+    tokens.revoke(connection, token_id, call.at)
+    record_audit(connection, call, "token.revoke", "token", token_id)
+    revoked = tokens.get_token(connection, token_id)
+    assert revoked is not None
+    return revoked

@@ -1,0 +1,224 @@
+"""Writing posts through the API: create, edit, submit, read — with roles enforced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sqlalchemy import Connection
+
+from masthead.actions.context import Call, record_audit
+from masthead.content.markdown import render_markdown
+from masthead.domain.permissions import (
+    Actor,
+    PostAction,
+    allowed_on_post,
+    is_editor,
+    next_status,
+    sees_post,
+)
+from masthead.domain.posts import Post, PostContent, PostStatus, Revision
+from masthead.domain.slugs import is_valid_slug, slugify, unique_slug
+from masthead.errors import (
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+)
+from masthead.store import posts as post_store
+from masthead.store.slugs import slug_owner
+from masthead.store.staff import staff_ids
+from masthead.store.tags import tag_ids
+
+__all__ = [
+    "PostFields",
+    "create_post",
+    "edit_post",
+    "find_post",
+    "list_visible_posts",
+    "post_revision",
+    "post_revisions",
+    "require_action",
+    "submit_post",
+]
+
+
+@dataclass(frozen=True)
+class PostFields:
+    """Fields a caller sends; None means "not given" (keep, or use the default)."""
+
+    title: str | None = None
+    slug: str | None = None
+    dek: str | None = None
+    body: str | None = None
+    tags: tuple[str, ...] | None = None
+    authors: tuple[str, ...] | None = None
+
+
+def find_post(connection: Connection, actor: Actor, post_id: int) -> Post:
+    """The post, if it exists and the actor may see it; otherwise NotFound (no leak)."""
+    post = post_store.get_post(connection, post_id)
+    if post is None or not sees_post(actor, post.content.authors):
+        raise NotFound(f"no post with id {post_id}")
+    return post
+
+
+def require_action(actor: Actor, action: PostAction, post: Post) -> PostStatus:
+    """Check role and lifecycle; return the state the action leads to."""
+    if not allowed_on_post(actor, action, post.content.authors, post.status):
+        raise Forbidden(f"your role may not {action.value} this post")
+    target = next_status(action, post.status)
+    if target is None:
+        raise InvalidTransition(
+            f"a post that is {post.status.value} cannot be {action.value}ed",
+            status=post.status.value,
+        )
+    return target
+
+
+def list_visible_posts(
+    connection: Connection, actor: Actor, query: post_store.PostQuery
+) -> list[Post]:
+    """Editors see every post; a writer sees only posts they are an author of."""
+    if is_editor(actor):
+        return post_store.list_posts(connection, query)
+    if query.author not in (None, actor.slug):
+        return []
+    return post_store.list_posts(connection, replace(query, author=actor.slug))
+
+
+def create_post(connection: Connection, call: Call, fields: PostFields) -> Post:
+    actor = call.actor
+    authors = fields.authors if fields.authors is not None else (actor.slug,)
+    if actor.staff_id is None and fields.authors is None:
+        raise InvalidInput([FieldProblem("authors", "give the authors' staff slugs", "required")])
+    if not is_editor(actor) and actor.slug not in authors:
+        raise Forbidden("a writer must be one of the authors")
+    title = (fields.title or "").strip()
+    if not title:
+        raise InvalidInput([FieldProblem("title", "a post needs a title", "required")])
+    slug = fields.slug or _free_slug(connection, slugify(title))
+    content = PostContent(
+        slug=slug,
+        title=title,
+        dek=fields.dek or "",
+        body=fields.body or "",
+        tags=fields.tags or (),
+        authors=authors,
+    )
+    _check_content(connection, content, post_id=None)
+    revision = _revision(content, call)
+    post_id = post_store.insert_post(connection, revision, PostStatus.DRAFT, None)
+    record_audit(connection, call, "post.create", "post", post_id, revision=1)
+    return _reload(connection, post_id)
+
+
+def edit_post(connection: Connection, call: Call, post_id: int, fields: PostFields) -> Post:
+    """Save a change as a new revision. A live post stays live at its pinned revision."""
+    post = find_post(connection, call.actor, post_id)
+    require_action(call.actor, PostAction.EDIT, post)
+    current = post.content
+    content = PostContent(
+        slug=current.slug if fields.slug is None else fields.slug,
+        title=current.title if fields.title is None else fields.title.strip(),
+        dek=current.dek if fields.dek is None else fields.dek,
+        body=current.body if fields.body is None else fields.body,
+        tags=current.tags if fields.tags is None else fields.tags,
+        authors=current.authors if fields.authors is None else fields.authors,
+    )
+    if content == current:
+        return post
+    if not is_editor(call.actor) and call.actor.slug not in content.authors:
+        raise Forbidden("a writer may not remove themselves from the authors")
+    if not content.title:
+        raise InvalidInput([FieldProblem("title", "a post needs a title", "required")])
+    _check_content(connection, content, post_id=post_id)
+    number = post_store.add_revision(connection, post_id, _revision(content, call))
+    changed = [
+        name
+        for name in PostContent.__dataclass_fields__
+        if getattr(content, name) != getattr(current, name)
+    ]
+    record_audit(connection, call, "post.edit", "post", post_id, revision=number, fields=changed)
+    return _reload(connection, post_id)
+
+
+def submit_post(connection: Connection, call: Call, post_id: int) -> Post:
+    post = find_post(connection, call.actor, post_id)
+    target = require_action(call.actor, PostAction.SUBMIT, post)
+    post_store.set_status(
+        connection,
+        post_id,
+        target,
+        at=call.at,
+        published_at=post.published_at,
+        published_revision=post.published_revision,
+    )
+    record_audit(connection, call, "post.submit", "post", post_id, revision=post.revision)
+    return _reload(connection, post_id)
+
+
+def post_revisions(connection: Connection, actor: Actor, post_id: int) -> list[Revision]:
+    find_post(connection, actor, post_id)
+    return post_store.list_revisions(connection, post_id)
+
+
+def post_revision(connection: Connection, actor: Actor, post_id: int, number: int) -> Revision:
+    find_post(connection, actor, post_id)
+    revision = post_store.get_revision(connection, post_id, number)
+    if revision is None:
+        raise NotFound(f"post {post_id} has no revision {number}")
+    return revision
+
+
+def _revision(content: PostContent, call: Call) -> post_store.NewRevision:
+    return post_store.NewRevision(
+        content=content,
+        rendered=render_markdown(content.body),
+        source=call.source,
+        created_by=call.actor.staff_id,
+        at=call.at,
+        token_id=call.actor.token_id,
+    )
+
+
+def _free_slug(connection: Connection, base: str) -> str:
+    class Taken:
+        def __contains__(self, slug: object) -> bool:
+            return isinstance(slug, str) and slug_owner(connection, slug) is not None
+
+    return unique_slug(base, Taken())
+
+
+def _check_content(connection: Connection, content: PostContent, post_id: int | None) -> None:
+    """Every slug known and well-formed; the post's own slug free (old slugs stay reserved)."""
+    problems: list[FieldProblem] = []
+    if not is_valid_slug(content.slug):
+        problems.append(
+            FieldProblem("slug", "use lowercase letters, digits and hyphens", "invalid_slug")
+        )
+    if not content.authors:
+        problems.append(FieldProblem("authors", "a post needs at least one author", "required"))
+    for name, slugs, known in (
+        ("tags", content.tags, tag_ids(connection, content.tags)),
+        ("authors", content.authors, staff_ids(connection, content.authors)),
+    ):
+        if len(set(slugs)) != len(slugs):
+            problems.append(FieldProblem(name, "a slug is listed twice", "duplicate"))
+        problems.extend(
+            FieldProblem(name, f"unknown slug {slug!r}", "unknown_slug")
+            for slug in slugs
+            if slug not in known
+        )
+    if problems:
+        raise InvalidInput(problems)
+    owner = slug_owner(connection, content.slug)
+    if owner is not None and owner != post_id:
+        raise Conflict(f"the slug {content.slug!r} belongs to another post", code="slug_taken")
+
+
+def _reload(connection: Connection, post_id: int) -> Post:
+    post = post_store.get_post(connection, post_id)
+    assert post is not None, "the post was written in this transaction"
+    return post

@@ -1,0 +1,112 @@
+"""`masthead staff …` and `masthead token …`: managing staff and their tokens from the server."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from masthead.actions import auth, staff
+from masthead.actions.context import OPERATOR
+from masthead.cli.context import open_database, operator_call
+from masthead.cli.output import emit_json, errors_to_exit_codes
+from masthead.domain.staff import Role, StaffKind, StaffMember
+from masthead.store.engine import reading, writing
+from masthead.store.staff import list_staff
+
+__all__ = ["staff_app", "token_app"]
+
+staff_app = typer.Typer(no_args_is_help=True, help="Staff members.")
+token_app = typer.Typer(no_args_is_help=True, help="Staff tokens: issue, list, revoke.")
+JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
+
+
+@staff_app.command("list")
+def staff_list(as_json: JsonOption = False) -> None:
+    """Every staff member, one a line."""
+    with errors_to_exit_codes(), reading(open_database()) as connection:
+        members = list_staff(connection)
+    if as_json:
+        emit_json([asdict(member) for member in members])
+        return
+    for member in members:
+        state = "active" if member.active else "suspended"
+        fields = (member.slug, member.kind.value, member.role.value, state, member.name)
+        typer.echo("\t".join((*fields, member.byline)))
+
+
+@staff_app.command("add")
+def staff_add(
+    slug: Annotated[str, typer.Option(help="Lowercase slug, used in URLs.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    role_title: Annotated[str, typer.Option(help="e.g. Platform Engineer.")] = "",
+    department: Annotated[str, typer.Option(help="e.g. Engineering.")] = "",
+    kind: Annotated[StaffKind, typer.Option(help="person or agent.")] = StaffKind.PERSON,
+    role: Annotated[Role, typer.Option(help="writer, editor or admin.")] = Role.WRITER,
+    bio: Annotated[str, typer.Option(help="One or two sentences.")] = "",
+) -> None:
+    """Add a staff member."""
+    member = StaffMember(slug, name, role_title, department, kind, bio, role)
+    with errors_to_exit_codes(), writing(open_database()) as connection:
+        staff.add_staff(connection, operator_call(), member)
+    typer.echo(f"added {slug} ({role.value})")
+
+
+def _change(slug: str, changes: staff.StaffChanges, done: str) -> None:
+    with errors_to_exit_codes(), writing(open_database()) as connection:
+        staff.change_staff(connection, operator_call(), slug, changes)
+    typer.echo(f"{slug}: {done}")
+
+
+@staff_app.command("set-role")
+def staff_set_role(slug: str, role: Role) -> None:
+    """Give a staff member another role."""
+    _change(slug, staff.StaffChanges(role=role), f"role is now {role.value}")
+
+
+@staff_app.command("suspend")
+def staff_suspend(slug: str) -> None:
+    """Suspend a staff member: their tokens stop working at once."""
+    _change(slug, staff.StaffChanges(active=False), "suspended")
+
+
+@staff_app.command("resume")
+def staff_resume(slug: str) -> None:
+    """Let a suspended staff member work again."""
+    _change(slug, staff.StaffChanges(active=True), "active")
+
+
+@token_app.command("create")
+def token_create(
+    slug: Annotated[str, typer.Argument(help="The staff member the token is for.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "",
+) -> None:
+    """Issue a token and print it (only it, on stdout, this once)."""
+    with errors_to_exit_codes(), writing(open_database()) as connection:
+        issued = auth.issue_token(connection, operator_call(), slug, name)
+    typer.echo(issued.secret)
+
+
+@token_app.command("list")
+def token_list(as_json: JsonOption = False) -> None:
+    """Every token: id, owner, name, last use (never the secret)."""
+    with errors_to_exit_codes(), reading(open_database()) as connection:
+        records = auth.list_tokens(connection, OPERATOR, limit=10_000)
+    if as_json:
+        emit_json([asdict(record) for record in records])
+        return
+    for record in records:
+        state = "revoked" if record.revoked_at else "active"
+        used = record.last_used_at.isoformat() if record.last_used_at else "never used"
+        typer.echo(
+            f"{record.id}\t{record.staff_slug}\t{state}\t…{record.hint}\t{used}\t{record.name}"
+        )
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int) -> None:
+    """Revoke a token: it stops working at once."""
+    with errors_to_exit_codes(), writing(open_database()) as connection:
+        auth.revoke_token(connection, operator_call(), token_id)
+    typer.echo(f"token {token_id} revoked")

@@ -1,0 +1,134 @@
+"""Posts: list, create, read, edit, archive; submit, publish, unpublish; revisions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from masthead.actions import drafts, publishing
+from masthead.domain.posts import Post, PostStatus
+from masthead.store.posts import PostQuery
+from masthead.web.api.deps import CallDep, ReadDep, SettingsDep, WriteDep
+from masthead.web.api.schemas import (
+    PostCreate,
+    PostList,
+    PostOut,
+    PostPatch,
+    RevisionList,
+    RevisionOut,
+    decode_cursor,
+    encode_cursor,
+    post_out,
+    revision_out,
+)
+
+router = APIRouter(prefix="/posts", tags=["posts"])
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+
+def _fields(payload: PostCreate | PostPatch) -> drafts.PostFields:
+    return drafts.PostFields(
+        title=payload.title,
+        slug=payload.slug,
+        dek=payload.dek,
+        body=payload.body,
+        tags=None if payload.tags is None else tuple(payload.tags),
+        authors=None if payload.authors is None else tuple(payload.authors),
+    )
+
+
+def _out(post: Post, settings: SettingsDep) -> PostOut:
+    return post_out(post, settings.public_url)
+
+
+@router.get("", response_model=PostList, summary="List posts (writers see their own)")
+def list_posts(
+    call: CallDep,
+    connection: ReadDep,
+    settings: SettingsDep,
+    status: PostStatus | None = None,
+    tag: str | None = None,
+    author: str | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> PostList:
+    query = PostQuery(
+        statuses=(status,) if status else (),
+        tag=tag,
+        author=author,
+        text=q,
+        before_id=decode_cursor(cursor),
+        limit=limit + 1,
+    )
+    found = drafts.list_visible_posts(connection, call.actor, query)
+    page, more = found[:limit], len(found) > limit
+    return PostList(
+        items=[_out(post, settings) for post in page],
+        next_cursor=encode_cursor(page[-1].id) if more else None,
+    )
+
+
+@router.post("", status_code=201, response_model=PostOut, summary="Create a draft")
+def create_post(
+    payload: PostCreate,
+    call: CallDep,
+    connection: WriteDep,
+    settings: SettingsDep,
+    response: Response,
+) -> PostOut:
+    post = drafts.create_post(connection, call, _fields(payload))
+    response.headers["Location"] = f"/api/v1/posts/{post.id}"
+    return _out(post, settings)
+
+
+@router.get("/{post_id}", response_model=PostOut, summary="Read a post's working copy")
+def get_post(post_id: int, call: CallDep, connection: ReadDep, settings: SettingsDep) -> PostOut:
+    return _out(drafts.find_post(connection, call.actor, post_id), settings)
+
+
+@router.patch("/{post_id}", response_model=PostOut, summary="Edit: saves a new revision")
+def edit_post(
+    post_id: int, payload: PostPatch, call: CallDep, connection: WriteDep, settings: SettingsDep
+) -> PostOut:
+    return _out(drafts.edit_post(connection, call, post_id, _fields(payload)), settings)
+
+
+@router.delete("/{post_id}", response_model=PostOut, summary="Archive (kept for the record)")
+def archive_post(
+    post_id: int, call: CallDep, connection: WriteDep, settings: SettingsDep
+) -> PostOut:
+    return _out(publishing.archive_post(connection, call, post_id), settings)
+
+
+@router.post("/{post_id}/submit", response_model=PostOut, summary="Submit a draft for review")
+def submit_post(
+    post_id: int, call: CallDep, connection: WriteDep, settings: SettingsDep
+) -> PostOut:
+    return _out(drafts.submit_post(connection, call, post_id), settings)
+
+
+@router.post("/{post_id}/publish", response_model=PostOut, summary="Publish the current revision")
+def publish_post(
+    post_id: int, call: CallDep, connection: WriteDep, settings: SettingsDep
+) -> PostOut:
+    return _out(publishing.publish_post(connection, call, post_id), settings)
+
+
+@router.post("/{post_id}/unpublish", response_model=PostOut, summary="Take a post off the site")
+def unpublish_post(
+    post_id: int, call: CallDep, connection: WriteDep, settings: SettingsDep
+) -> PostOut:
+    return _out(publishing.unpublish_post(connection, call, post_id), settings)
+
+
+@router.get("/{post_id}/revisions", response_model=RevisionList, summary="Every revision")
+def list_revisions(post_id: int, call: CallDep, connection: ReadDep) -> RevisionList:
+    revisions = drafts.post_revisions(connection, call.actor, post_id)
+    return RevisionList(items=[revision_out(revision) for revision in revisions])
+
+
+@router.get("/{post_id}/revisions/{number}", response_model=RevisionOut, summary="One revision")
+def get_revision(post_id: int, number: int, call: CallDep, connection: ReadDep) -> RevisionOut:
+    return revision_out(drafts.post_revision(connection, call.actor, post_id, number))

@@ -1,0 +1,289 @@
+"""The API's JSON shapes. Separate from domain objects and tables, on purpose."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from masthead.domain.posts import Post, PostStatus, Revision, RevisionSource
+from masthead.domain.staff import Role, StaffKind, StaffMember, Tag
+from masthead.errors import FieldProblem, InvalidInput
+from masthead.store.tokens import TokenRecord
+
+Slug = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+ShortText = Annotated[str, StringConstraints(max_length=300)]
+LongText = Annotated[str, StringConstraints(max_length=20_000)]
+Body = Annotated[str, StringConstraints(max_length=500_000)]
+SlugList = Annotated[list[Slug], Field(max_length=50)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PostCreate(Strict):
+    title: ShortText
+    slug: Slug | None = None
+    dek: LongText | None = None
+    body: Body | None = None
+    tags: SlugList | None = None
+    authors: SlugList | None = None
+
+
+class PostPatch(Strict):
+    title: ShortText | None = None
+    slug: Slug | None = None
+    dek: LongText | None = None
+    body: Body | None = None
+    tags: SlugList | None = None
+    authors: SlugList | None = None
+
+
+class PostOut(BaseModel):
+    id: int
+    slug: str
+    title: str
+    dek: str
+    body: str
+    tags: list[str]
+    authors: list[str]
+    status: PostStatus
+    published_at: datetime | None
+    revision: int
+    published_revision: int | None
+    body_html: str
+    reading_time: int
+    url: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class PostList(BaseModel):
+    items: list[PostOut]
+    next_cursor: str | None
+
+
+class RevisionOut(BaseModel):
+    number: int
+    slug: str
+    title: str
+    dek: str
+    body: str
+    tags: list[str]
+    authors: list[str]
+    body_html: str
+    reading_time: int
+    source: RevisionSource
+    created_at: datetime
+    created_by: str | None
+    token_id: int | None
+
+
+class RevisionList(BaseModel):
+    items: list[RevisionOut]
+    next_cursor: str | None = None
+
+
+class TagCreate(Strict):
+    slug: Slug
+    name: ShortText
+    description: LongText = ""
+
+
+class TagPatch(Strict):
+    name: ShortText | None = None
+    description: LongText | None = None
+
+
+class TagOut(BaseModel):
+    slug: str
+    name: str
+    description: str
+
+
+class TagList(BaseModel):
+    items: list[TagOut]
+    next_cursor: str | None = None
+
+
+class StaffCreate(Strict):
+    slug: Slug
+    name: ShortText
+    role_title: ShortText = ""
+    department: ShortText = ""
+    kind: StaffKind = StaffKind.PERSON
+    role: Role = Role.WRITER
+    bio: LongText = ""
+
+
+class StaffPatch(Strict):
+    name: ShortText | None = None
+    role_title: ShortText | None = None
+    department: ShortText | None = None
+    kind: StaffKind | None = None
+    role: Role | None = None
+    bio: LongText | None = None
+    active: bool | None = None
+
+
+class StaffOut(BaseModel):
+    slug: str
+    name: str
+    role_title: str
+    department: str
+    kind: StaffKind
+    role: Role
+    bio: str
+    active: bool
+
+
+class StaffList(BaseModel):
+    items: list[StaffOut]
+    next_cursor: str | None = None
+
+
+class MeOut(StaffOut):
+    token_id: int | None
+
+
+class TokenCreate(Strict):
+    staff: Slug
+    name: ShortText = ""
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    staff: str
+    hint: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The secret: shown this once, never again.")
+
+
+class TokenList(BaseModel):
+    items: list[TokenOut]
+    next_cursor: str | None
+
+
+class RenderIn(Strict):
+    body: Body
+
+
+class RenderOut(BaseModel):
+    html: str
+    word_count: int
+    reading_time: int
+
+
+class SiteSettings(BaseModel):
+    title: str
+    kicker: str
+    headline: str
+    intro: str
+    page_size: int
+    timezone: str
+
+
+class SiteSettingsPatch(Strict):
+    title: ShortText | None = None
+    kicker: ShortText | None = None
+    headline: ShortText | None = None
+    intro: ShortText | None = None
+    page_size: Annotated[int, Field(ge=1, le=100)] | None = None
+    timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+def post_out(post: Post, public_url: str) -> PostOut:
+    content = post.content
+    return PostOut(
+        id=post.id,
+        slug=content.slug,
+        title=content.title,
+        dek=content.dek,
+        body=content.body,
+        tags=list(content.tags),
+        authors=list(content.authors),
+        status=post.status,
+        published_at=post.published_at,
+        revision=post.revision,
+        published_revision=post.published_revision,
+        body_html=post.body_html,
+        reading_time=post.reading_time,
+        url=f"{public_url}/posts/{content.slug}/",
+        created_at=post.created_at,
+        updated_at=post.updated_at,
+    )
+
+
+def revision_out(revision: Revision) -> RevisionOut:
+    content = revision.content
+    return RevisionOut(
+        number=revision.number,
+        slug=content.slug,
+        title=content.title,
+        dek=content.dek,
+        body=content.body,
+        tags=list(content.tags),
+        authors=list(content.authors),
+        body_html=revision.body_html,
+        reading_time=revision.reading_time,
+        source=revision.source,
+        created_at=revision.created_at,
+        created_by=revision.created_by,
+        token_id=revision.token_id,
+    )
+
+
+def tag_out(tag: Tag) -> TagOut:
+    return TagOut(slug=tag.slug, name=tag.name, description=tag.description)
+
+
+def staff_out(member: StaffMember) -> StaffOut:
+    return StaffOut(
+        slug=member.slug,
+        name=member.name,
+        role_title=member.role_title,
+        department=member.department,
+        kind=member.kind,
+        role=member.role,
+        bio=member.bio,
+        active=member.active,
+    )
+
+
+def token_out(record: TokenRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "name": record.name,
+        "staff": record.staff_slug,
+        "hint": record.hint,
+        "created_at": record.created_at,
+        "last_used_at": record.last_used_at,
+        "revoked_at": record.revoked_at,
+    }
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = text.partition(":")
+        if kind == "id" and value.isdigit():
+            return int(value)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise InvalidInput([FieldProblem("cursor", "not a cursor this API gave out", "invalid_cursor")])

@@ -1,0 +1,84 @@
+"""The edge guard: without a valid edge secret, internal routes do not exist.
+
+A request to `/api/…` must carry one of the edge secrets in the edge header (compared
+in constant time over SHA-256 digests, against the configured secrets and those kept in
+the database). Otherwise it gets the public site's 404 page, byte for byte, and a log
+line. The public site never needs the secret.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import Engine
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from masthead.domain.secrets import digest, matches_any
+from masthead.settings import Settings
+from masthead.store.edge_secrets import active_digests
+from masthead.store.engine import reading
+
+__all__ = ["INTERNAL_PREFIX", "EdgeGuard"]
+
+INTERNAL_PREFIX = "/api/"
+NotFoundPage = Callable[[Request], Awaitable[Response]]
+log = logging.getLogger("masthead.edge")
+
+
+class EdgeGuard:
+    """ASGI middleware in front of the whole app."""
+
+    def __init__(
+        self, app: ASGIApp, settings: Settings, engine: Engine, not_found: NotFoundPage
+    ) -> None:
+        self.app = app
+        self.header = settings.edge_header.lower().encode("latin-1")
+        self.configured = [digest(secret) for secret in settings.edge_secret_list]
+        self.engine = engine
+        self.not_found = not_found
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _is_internal(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        presented = self._presented(scope)
+        if presented is not None and self._accepts(presented):
+            await self.app(scope, receive, send)
+            return
+        _log_refusal(scope, "missing" if presented is None else "wrong")
+        response = await self.not_found(Request({**scope, "app": self.app}))
+        await response(scope, receive, send)
+
+    def _presented(self, scope: Scope) -> str | None:
+        for name, value in scope["headers"]:
+            if name == self.header:
+                return str(value.decode("latin-1"))
+        return None
+
+    def _accepts(self, presented: str) -> bool:
+        with reading(self.engine) as connection:
+            stored = active_digests(connection)
+        return matches_any(presented, [*self.configured, *stored])
+
+
+def _is_internal(path: str) -> bool:
+    return path == INTERNAL_PREFIX.rstrip("/") or path.startswith(INTERNAL_PREFIX)
+
+
+def _log_refusal(scope: Scope, reason: str) -> None:
+    client = scope.get("client") or ("?", 0)
+    log.warning(
+        json.dumps(
+            {
+                "event": "edge_refused",
+                "reason": reason,
+                "method": scope.get("method"),
+                "path": scope.get("path"),
+                "client": client[0],
+            }
+        )
+    )
