@@ -19,6 +19,7 @@ __all__ = [
     "InvalidTransition",
     "MastheadError",
     "NotFound",
+    "StaleRevision",
     "Unauthenticated",
 ]
 
@@ -54,6 +55,12 @@ class InvalidTransition(MastheadError):
     """The post's lifecycle does not allow this step from its current state."""
 
     code = "invalid_transition"
+
+
+class StaleRevision(MastheadError):
+    """The change was based on a revision that is no longer the post's current one."""
+
+    code = "stale_revision"
 
 
 class Conflict(MastheadError):

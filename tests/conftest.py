@@ -146,3 +146,11 @@ def artifacts_dir() -> Path:
     path = Path(__file__).resolve().parent.parent / "test-artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.fixture
+def api(demo_database_url: str) -> Iterator[object]:
+    """A live server over the demo content with an edge secret and staff of every role."""
+    from tests.api_support import api_world
+
+    yield from api_world(demo_database_url)

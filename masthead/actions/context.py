@@ -25,6 +25,8 @@ class Call:
     source: RevisionSource = RevisionSource.API
     request_id: str | None = None
     idempotency_key: str | None = None
+    base_revision: int | None = None
+    """The revision a change was based on (`If-Match`); None: the caller did not say."""
 
 
 def record_audit(

@@ -25,6 +25,7 @@ from masthead.errors import (
     InvalidInput,
     InvalidTransition,
     NotFound,
+    StaleRevision,
 )
 from masthead.store import posts as post_store
 from masthead.store.slugs import slug_owner
@@ -64,17 +65,42 @@ def find_post(connection: Connection, actor: Actor, post_id: int) -> Post:
     return post
 
 
-def require_action(actor: Actor, action: PostAction, post: Post) -> PostStatus:
-    """Check role and lifecycle; return the state the action leads to."""
+def require_action(
+    connection: Connection, call: Call, action: PostAction, post: Post
+) -> PostStatus:
+    """Check role, base revision and lifecycle; return the state the action leads to."""
+    actor = call.actor
     if not allowed_on_post(actor, action, post.content.authors, post.status):
         raise Forbidden(f"your role may not {action.value} this post")
+    _require_current(connection, call, post)
     target = next_status(action, post.status)
     if target is None:
         raise InvalidTransition(
             f"a post that is {post.status.value} cannot be {action.value}ed",
-            status=post.status.value,
+            current_status=post.status.value,
         )
     return target
+
+
+def _require_current(connection: Connection, call: Call, post: Post) -> None:
+    """A change based on an older revision is refused, naming what changed since."""
+    if call.base_revision is None or call.base_revision == post.revision:
+        return
+    current = post_store.get_revision(connection, post.id, post.revision)
+    base = post_store.get_revision(connection, post.id, call.base_revision)
+    assert current is not None
+    changed = [
+        name
+        for name in PostContent.__dataclass_fields__
+        if base is None or getattr(base.content, name) != getattr(current.content, name)
+    ]
+    raise StaleRevision(
+        f"the post is at revision {post.revision}, not {call.base_revision}",
+        current_revision=post.revision,
+        revised_by=current.created_by,
+        revised_at=current.created_at.isoformat(),
+        changed_fields=changed,
+    )
 
 
 def list_visible_posts(
@@ -117,7 +143,7 @@ def create_post(connection: Connection, call: Call, fields: PostFields) -> Post:
 def edit_post(connection: Connection, call: Call, post_id: int, fields: PostFields) -> Post:
     """Save a change as a new revision. A live post stays live at its pinned revision."""
     post = find_post(connection, call.actor, post_id)
-    require_action(call.actor, PostAction.EDIT, post)
+    require_action(connection, call, PostAction.EDIT, post)
     current = post.content
     content = PostContent(
         slug=current.slug if fields.slug is None else fields.slug,
@@ -146,7 +172,7 @@ def edit_post(connection: Connection, call: Call, post_id: int, fields: PostFiel
 
 def submit_post(connection: Connection, call: Call, post_id: int) -> Post:
     post = find_post(connection, call.actor, post_id)
-    target = require_action(call.actor, PostAction.SUBMIT, post)
+    target = require_action(connection, call, PostAction.SUBMIT, post)
     post_store.set_status(
         connection,
         post_id,

@@ -30,6 +30,8 @@ _ATTRIBUTES = {
 _URL_SCHEMES = {"http", "https", "mailto"}
 _SAFE_TOKEN = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,80}$")
 _MAX_EXTRA_PASSES = 3
+_PRE_LEADING_NEWLINE = re.compile(r'<pre(?: class="[^"<>]*")?>\n')
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
@@ -42,7 +44,7 @@ def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
 
 
 def _clean(html: str) -> str:
-    return nh3.clean(
+    cleaned = nh3.clean(
         html,
         tags=_TAGS,
         attributes=_ATTRIBUTES,
@@ -51,6 +53,14 @@ def _clean(html: str) -> str:
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
+    # A parser drops the newline that opens a <pre>; the serialiser must add one to keep a
+    # leading newline of the text (HTML standard, "Serialising HTML fragments"). nh3 does
+    # not, so every pass would eat one more: add it back.
+    cleaned = _PRE_LEADING_NEWLINE.sub("\\g<0>\n", cleaned)
+    # Control characters (raw, or decoded from `&#1;`) survive nh3 but are not allowed in
+    # XML: one in a body made every Atom feed holding it malformed. Markup is escaped by
+    # now, so dropping them cannot create a tag or an attribute.
+    return _NOT_XML.sub("", cleaned)
 
 
 def sanitize_html(html: str) -> str:

@@ -18,12 +18,14 @@ from masthead.errors import (
     InvalidTransition,
     MastheadError,
     NotFound,
+    StaleRevision,
     Unauthenticated,
 )
 
 __all__ = [
     "PROBLEM_CODES",
     "BodyTooLarge",
+    "PreconditionRequired",
     "UnsupportedMediaType",
     "install_problem_handlers",
     "problem",
@@ -41,12 +43,20 @@ class UnsupportedMediaType(MastheadError):
     code = "unsupported_media_type"
 
 
+class PreconditionRequired(MastheadError):
+    """A change to a post must say which revision it was based on (`If-Match`)."""
+
+    code = "precondition_required"
+
+
 _STATUS: list[tuple[type[MastheadError], int]] = [
     (Unauthenticated, 401),
     (Forbidden, 403),
     (NotFound, 404),
     (InvalidTransition, 409),
     (Conflict, 409),
+    (StaleRevision, 412),
+    (PreconditionRequired, 428),
     (BodyTooLarge, 413),
     (UnsupportedMediaType, 415),
     (InvalidInput, 422),
@@ -61,16 +71,18 @@ PROBLEM_CODES: dict[str, int] = {
     "slug_taken": 409,
     "tag_in_use": 409,
     "conflict": 409,
+    "stale_revision": 412,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
     "invalid_input": 422,
     "validation_failed": 422,
+    "precondition_required": 428,
     "internal_error": 500,
 }
 """Every `code` the API answers with, and its status (docs/api.md lists the same)."""
 
 
-def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(status: int, code: str, detail: str, /, **extra: Any) -> JSONResponse:
     body = {
         "type": f"urn:masthead:problem:{code}",
         "title": code.replace("_", " "),

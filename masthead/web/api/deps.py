@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -15,9 +16,10 @@ from masthead.actions.context import Call
 from masthead.errors import Unauthenticated
 from masthead.settings import Settings
 from masthead.store.engine import reading, writing
-from masthead.web.state import AppState, app_state
+from masthead.web.problems import PreconditionRequired
+from masthead.web.state import app_state
 
-__all__ = ["CallDep", "ReadDep", "SettingsDep", "WriteDep"]
+__all__ = ["CallDep", "ChangeDep", "ReadDep", "SettingsDep", "WriteDep", "revision_etag"]
 
 REQUEST_ID_HEADER = "x-request-id"
 
@@ -45,8 +47,24 @@ def current_call(request: Request) -> Call:
     return call
 
 
-def _state(request: Request) -> AppState:
-    return app_state(request)
+def revision_etag(revision: int) -> str:
+    return f'"rev-{revision}"'
+
+
+def _base_revision(request: Request) -> int:
+    header = request.headers.get("if-match")
+    if header is None:
+        raise PreconditionRequired(
+            "send If-Match with the post's ETag: the revision your change is based on"
+        )
+    tag = header.strip().removeprefix("W/").strip('"')
+    number = tag.removeprefix("rev-")
+    return int(number) if tag.startswith("rev-") and number.isdigit() else -1
+
+
+def changing_call(request: Request, call: Annotated[Call, Depends(current_call)]) -> Call:
+    """A call that changes a post: it must name the revision it was based on."""
+    return replace(call, base_revision=_base_revision(request))
 
 
 def read_transaction(request: Request) -> Iterator[Connection]:
@@ -64,6 +82,8 @@ def settings(request: Request) -> Settings:
 
 
 CallDep = Annotated[Call, Depends(current_call)]
-ReadDep = Annotated[Connection, Depends(read_transaction)]
-WriteDep = Annotated[Connection, Depends(write_transaction)]
+ChangeDep = Annotated[Call, Depends(changing_call)]
+ReadDep = Annotated[Connection, Depends(read_transaction, scope="function")]
+WriteDep = Annotated[Connection, Depends(write_transaction, scope="function")]
+"""The write commits before the response is sent: a client never sees an uncommitted success."""
 SettingsDep = Annotated[Settings, Depends(settings)]

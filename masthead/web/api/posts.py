@@ -9,7 +9,14 @@ from fastapi import APIRouter, Query, Response
 from masthead.actions import drafts, publishing
 from masthead.domain.posts import Post, PostStatus
 from masthead.store.posts import PostQuery
-from masthead.web.api.deps import CallDep, ReadDep, SettingsDep, WriteDep
+from masthead.web.api.deps import (
+    CallDep,
+    ChangeDep,
+    ReadDep,
+    SettingsDep,
+    WriteDep,
+    revision_etag,
+)
 from masthead.web.api.schemas import (
     PostCreate,
     PostList,
@@ -38,7 +45,10 @@ def _fields(payload: PostCreate | PostPatch) -> drafts.PostFields:
     )
 
 
-def _out(post: Post, settings: SettingsDep) -> PostOut:
+def _out(post: Post, settings: SettingsDep, response: Response | None = None) -> PostOut:
+    """The post as JSON; with `response`, also its ETag (the revision it is at)."""
+    if response is not None:
+        response.headers["ETag"] = revision_etag(post.revision)
     return post_out(post, settings.public_url)
 
 
@@ -80,47 +90,54 @@ def create_post(
 ) -> PostOut:
     post = drafts.create_post(connection, call, _fields(payload))
     response.headers["Location"] = f"/api/v1/posts/{post.id}"
-    return _out(post, settings)
+    return _out(post, settings, response)
 
 
 @router.get("/{post_id}", response_model=PostOut, summary="Read a post's working copy")
-def get_post(post_id: int, call: CallDep, connection: ReadDep, settings: SettingsDep) -> PostOut:
-    return _out(drafts.find_post(connection, call.actor, post_id), settings)
+def get_post(
+    post_id: int, call: CallDep, connection: ReadDep, settings: SettingsDep, response: Response
+) -> PostOut:
+    return _out(drafts.find_post(connection, call.actor, post_id), settings, response)
 
 
 @router.patch("/{post_id}", response_model=PostOut, summary="Edit: saves a new revision")
 def edit_post(
-    post_id: int, payload: PostPatch, call: CallDep, connection: WriteDep, settings: SettingsDep
+    post_id: int,
+    payload: PostPatch,
+    call: ChangeDep,
+    connection: WriteDep,
+    settings: SettingsDep,
+    response: Response,
 ) -> PostOut:
-    return _out(drafts.edit_post(connection, call, post_id, _fields(payload)), settings)
+    return _out(drafts.edit_post(connection, call, post_id, _fields(payload)), settings, response)
 
 
 @router.delete("/{post_id}", response_model=PostOut, summary="Archive (kept for the record)")
 def archive_post(
-    post_id: int, call: CallDep, connection: WriteDep, settings: SettingsDep
+    post_id: int, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
 ) -> PostOut:
-    return _out(publishing.archive_post(connection, call, post_id), settings)
+    return _out(publishing.archive_post(connection, call, post_id), settings, response)
 
 
 @router.post("/{post_id}/submit", response_model=PostOut, summary="Submit a draft for review")
 def submit_post(
-    post_id: int, call: CallDep, connection: WriteDep, settings: SettingsDep
+    post_id: int, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
 ) -> PostOut:
-    return _out(drafts.submit_post(connection, call, post_id), settings)
+    return _out(drafts.submit_post(connection, call, post_id), settings, response)
 
 
 @router.post("/{post_id}/publish", response_model=PostOut, summary="Publish the current revision")
 def publish_post(
-    post_id: int, call: CallDep, connection: WriteDep, settings: SettingsDep
+    post_id: int, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
 ) -> PostOut:
-    return _out(publishing.publish_post(connection, call, post_id), settings)
+    return _out(publishing.publish_post(connection, call, post_id), settings, response)
 
 
 @router.post("/{post_id}/unpublish", response_model=PostOut, summary="Take a post off the site")
 def unpublish_post(
-    post_id: int, call: CallDep, connection: WriteDep, settings: SettingsDep
+    post_id: int, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
 ) -> PostOut:
-    return _out(publishing.unpublish_post(connection, call, post_id), settings)
+    return _out(publishing.unpublish_post(connection, call, post_id), settings, response)
 
 
 @router.get("/{post_id}/revisions", response_model=RevisionList, summary="Every revision")
