@@ -182,3 +182,10 @@ def test_tags_in_use_cannot_be_deleted(api: ApiWorld) -> None:
         assert admin.post("/tags", json={"slug": "spare", "name": "Spare"}).status_code == 201
         assert admin.delete("/tags/spare").status_code == 204
         assert admin.get("/tags/spare").status_code == 404
+
+
+def test_control_characters_are_refused_with_the_field_named(api: ApiWorld) -> None:
+    with api.client("writer") as writer:
+        response = writer.post("/posts", json={"title": "Bad\u0000title", "body": "ok\u0001"})
+    assert response.status_code == 422
+    assert {error["field"] for error in response.json()["errors"]} == {"title", "body"}

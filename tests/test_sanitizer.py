@@ -36,6 +36,7 @@ from sqlalchemy import Engine
 from masthead.actions.importing import import_folder
 from masthead.content.markdown import render_markdown
 from masthead.content.sanitize import sanitize_html
+from masthead.errors import ImportFailed
 from masthead.store.engine import open_engine
 from tests.conftest import LiveServer, settings_for
 from tests.xss_payloads import PAYLOADS, SSTI_PRODUCT, storable
@@ -494,13 +495,7 @@ def test_imported_payloads_are_inert_on_every_public_page(
     assert not problems, "\n".join(problems[:40]) + f"\n({len(problems)} problems)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plain-text fields keep C0 control characters, which XML forbids: any feed "
-    "showing such a title, dek, tag or staff name is malformed (fix in import/API input "
-    "or in feed rendering; then drop this mark)",
-)
-def test_control_characters_in_fields_keep_feeds_well_formed(
+def test_control_characters_are_refused_at_import_so_feeds_stay_well_formed(
     sqlite_url: str, tmp_path: Path
 ) -> None:
     folder = tmp_path / "bundle"
@@ -515,14 +510,22 @@ def test_control_characters_in_fields_keep_feeds_well_formed(
     (folder / "posts" / "ctl.md").write_text(text, encoding="utf-8")
     engine = open_engine(sqlite_url)
     try:
-        import_folder(engine, folder, at=IMPORTED_AT)
+        with pytest.raises(ImportFailed) as failure:
+            import_folder(engine, folder, at=IMPORTED_AT)
     finally:
         engine.dispose()
+    reported = sorted(str(problem) for problem in failure.value.problems)
+    assert reported == [
+        "posts/ctl.md:10: control character U+0001: remove it",
+        "staff.yaml:2: name holds control character U+0001",
+        "staff.yaml:3: role_title holds control character U+000B",
+        "tags.yaml:2: name holds control character U+0002",
+    ]
     with LiveServer(settings_for(sqlite_url)) as server, server.client() as client:
         feeds = [client.get(path) for path in ("/feed.xml", "/tag/ctl/feed.xml")]
-    for response in feeds:
-        assert response.status_code == 200
-        ElementTree.fromstring(response.content)
+    assert feeds[0].status_code == 200
+    assert feeds[1].status_code == 404, "nothing from the refused folder was written"
+    ElementTree.fromstring(feeds[0].content)
 
 
 # --------------------------------------------------------------------------------------

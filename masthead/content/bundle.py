@@ -23,6 +23,7 @@ from masthead.domain.dates import parse_publish_date
 from masthead.domain.posts import PostContent, PostStatus
 from masthead.domain.slugs import is_valid_slug, slugify
 from masthead.domain.staff import StaffKind, StaffMember, Tag
+from masthead.domain.text import first_control_character
 from masthead.errors import ImportProblem
 
 __all__ = [
@@ -74,7 +75,11 @@ class _Problems:
         if not isinstance(value, str | int | float):
             self.add(f"{key} must be text", *where, key)
             return ""
-        return str(value).strip()
+        text = str(value).strip()
+        index = first_control_character(text)
+        if index is not None:
+            self.add(f"{key} holds control character U+{ord(text[index]):04X}", *where, key)
+        return text
 
     def unknown_fields(self, data: dict[str, Any], known: Sequence[str], *where: str | int) -> None:
         for key in data:
@@ -82,7 +87,18 @@ class _Problems:
                 self.add(f"unknown field {key!r} (known: {', '.join(known)})", *where, str(key))
 
 
+def _control_character(path: str, text: str) -> list[ImportProblem]:
+    index = first_control_character(text)
+    if index is None:
+        return []
+    line = text.count("\n", 0, index) + 1
+    code = f"U+{ord(text[index]):04X}"
+    return [ImportProblem(path, line, f"control character {code}: remove it")]
+
+
 def read_post(path: str, text: str) -> tuple[PostRecord | None, list[ImportProblem]]:
+    if problems := _control_character(path, text):
+        return None, problems
     try:
         source = parse_front_matter(text)
     except FrontMatterError as error:
@@ -163,6 +179,8 @@ def _read_list(
     known: Sequence[str],
     build: Callable[[_Problems, dict[str, Any], int], Record],
 ) -> tuple[list[Record], list[ImportProblem]]:
+    if problems := _control_character(path, text):
+        return [], problems
     try:
         meta = parse_yaml(text)
     except FrontMatterError as error:

@@ -7,17 +7,26 @@ import binascii
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from masthead.domain.posts import Post, PostStatus, Revision, RevisionSource
 from masthead.domain.staff import Role, StaffKind, StaffMember, Tag
+from masthead.domain.text import first_control_character
 from masthead.errors import FieldProblem, InvalidInput
 from masthead.store.tokens import TokenRecord
 
-Slug = Annotated[str, StringConstraints(min_length=1, max_length=80)]
-ShortText = Annotated[str, StringConstraints(max_length=300)]
-LongText = Annotated[str, StringConstraints(max_length=20_000)]
-Body = Annotated[str, StringConstraints(max_length=500_000)]
+
+def _printable(value: str) -> str:
+    if first_control_character(value) is not None:
+        raise ValueError("contains a control character")
+    return value
+
+
+Printable = AfterValidator(_printable)
+Slug = Annotated[str, StringConstraints(min_length=1, max_length=80), Printable]
+ShortText = Annotated[str, StringConstraints(max_length=300), Printable]
+LongText = Annotated[str, StringConstraints(max_length=20_000), Printable]
+Body = Annotated[str, StringConstraints(max_length=500_000), Printable]
 SlugList = Annotated[list[Slug], Field(max_length=50)]
 
 
