@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="The largest request body the API accepts."
     )
+    idempotency_lock_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How long a key stays in flight before a retry may take over a dead call.",
+    )
+    idempotency_keep_hours: float = Field(
+        24.0, ge=24, description="How long an idempotency key and its response are kept."
+    )
     timezone: str = Field("UTC", description="Time zone of the dates shown on the site.")
 
     @field_validator("public_url")

@@ -10,6 +10,8 @@ ever evaluated as a template: it must never appear on a page.
 
 from __future__ import annotations
 
+import re
+
 __all__ = ["PAYLOADS", "SSTI_PRODUCT", "storable"]
 
 SSTI_PRODUCT = "1787569"  # 1337 * 1337
@@ -176,5 +178,6 @@ PAYLOADS: dict[str, str] = {
 
 
 def storable(payload: str) -> str:
-    """The payload as a database can hold it: PostgreSQL text refuses NUL characters."""
-    return payload.replace("\x00", "\ufffd")
+    """The payload as Masthead accepts it: control characters are refused at the door
+    (a test of their own covers that), so here they stand as U+FFFD."""
+    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]", "\ufffd", payload)

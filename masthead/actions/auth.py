@@ -45,8 +45,11 @@ def authenticate(connection: Connection, presented: str) -> Actor:
     return Actor(record.staff_id, record.staff_slug, record.staff_role, token_id=record.id)
 
 
-def note_use(engine: Engine, call: Call) -> None:
-    """Record when a token was last used, at a one-minute resolution (so reads stay reads)."""
+def note_use(engine: Engine, call: Call, within: Connection | None = None) -> None:
+    """Record when a token was last used, at a one-minute resolution (so reads stay reads).
+
+    `within`: a write transaction already open for this call, to write in.
+    """
     token_id = call.actor.token_id
     if token_id is None:
         return
@@ -54,6 +57,9 @@ def note_use(engine: Engine, call: Call) -> None:
         record = tokens.get_token(connection, token_id)
     last = record.last_used_at if record else None
     if record is None or (last is not None and call.at - last < LAST_USED_RESOLUTION):
+        return
+    if within is not None:
+        tokens.touch(within, token_id, call.at)
         return
     with writing(engine) as connection:
         tokens.touch(connection, token_id, call.at)

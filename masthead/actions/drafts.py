@@ -41,6 +41,7 @@ __all__ = [
     "post_revision",
     "post_revisions",
     "require_action",
+    "restore_revision",
     "submit_post",
 ]
 
@@ -57,9 +58,12 @@ class PostFields:
     authors: tuple[str, ...] | None = None
 
 
-def find_post(connection: Connection, actor: Actor, post_id: int) -> Post:
-    """The post, if it exists and the actor may see it; otherwise NotFound (no leak)."""
-    post = post_store.get_post(connection, post_id)
+def find_post(connection: Connection, actor: Actor, post_id: int, *, lock: bool = False) -> Post:
+    """The post, if it exists and the actor may see it; otherwise NotFound (no leak).
+
+    Use `lock` before changing it.
+    """
+    post = post_store.get_post(connection, post_id, lock=lock)
     if post is None or not sees_post(actor, post.content.authors):
         raise NotFound(f"no post with id {post_id}")
     return post
@@ -140,9 +144,17 @@ def create_post(connection: Connection, call: Call, fields: PostFields) -> Post:
     return _reload(connection, post_id)
 
 
-def edit_post(connection: Connection, call: Call, post_id: int, fields: PostFields) -> Post:
+def edit_post(
+    connection: Connection,
+    call: Call,
+    post_id: int,
+    fields: PostFields,
+    *,
+    action: str = "post.edit",
+    **detail: object,
+) -> Post:
     """Save a change as a new revision. A live post stays live at its pinned revision."""
-    post = find_post(connection, call.actor, post_id)
+    post = find_post(connection, call.actor, post_id, lock=True)
     require_action(connection, call, PostAction.EDIT, post)
     current = post.content
     content = PostContent(
@@ -154,6 +166,7 @@ def edit_post(connection: Connection, call: Call, post_id: int, fields: PostFiel
         authors=current.authors if fields.authors is None else fields.authors,
     )
     if content == current:
+        record_audit(connection, call, action, "post", post_id, revision=post.revision, fields=[])
         return post
     if not is_editor(call.actor) and call.actor.slug not in content.authors:
         raise Forbidden("a writer may not remove themselves from the authors")
@@ -166,12 +179,14 @@ def edit_post(connection: Connection, call: Call, post_id: int, fields: PostFiel
         for name in PostContent.__dataclass_fields__
         if getattr(content, name) != getattr(current, name)
     ]
-    record_audit(connection, call, "post.edit", "post", post_id, revision=number, fields=changed)
+    record_audit(
+        connection, call, action, "post", post_id, revision=number, fields=changed, **detail
+    )
     return _reload(connection, post_id)
 
 
 def submit_post(connection: Connection, call: Call, post_id: int) -> Post:
-    post = find_post(connection, call.actor, post_id)
+    post = find_post(connection, call.actor, post_id, lock=True)
     target = require_action(connection, call, PostAction.SUBMIT, post)
     post_store.set_status(
         connection,
@@ -248,3 +263,18 @@ def _reload(connection: Connection, post_id: int) -> Post:
     post = post_store.get_post(connection, post_id)
     assert post is not None, "the post was written in this transaction"
     return post
+
+
+def restore_revision(connection: Connection, call: Call, post_id: int, number: int) -> Post:
+    """Make an old revision's content current again, as a new revision."""
+    old = post_revision(connection, call.actor, post_id, number)
+    content = old.content
+    fields = PostFields(
+        title=content.title,
+        slug=content.slug,
+        dek=content.dek,
+        body=content.body,
+        tags=content.tags,
+        authors=content.authors,
+    )
+    return edit_post(connection, call, post_id, fields, action="post.restore", restored=number)

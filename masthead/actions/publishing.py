@@ -74,7 +74,7 @@ def unpublish(
 
 
 def publish_post(connection: Connection, call: Call, post_id: int) -> Post:
-    post = find_post(connection, call.actor, post_id)
+    post = find_post(connection, call.actor, post_id, lock=True)
     require_action(connection, call, PostAction.PUBLISH, post)
     live = publish(connection, post_id, at=call.at)
     record_audit(connection, call, "post.publish", "post", post_id, revision=live.revision)
@@ -82,7 +82,7 @@ def publish_post(connection: Connection, call: Call, post_id: int) -> Post:
 
 
 def unpublish_post(connection: Connection, call: Call, post_id: int) -> Post:
-    post = find_post(connection, call.actor, post_id)
+    post = find_post(connection, call.actor, post_id, lock=True)
     require_action(connection, call, PostAction.UNPUBLISH, post)
     down = unpublish(connection, post_id, at=call.at)
     record_audit(connection, call, "post.unpublish", "post", post_id)
@@ -91,7 +91,7 @@ def unpublish_post(connection: Connection, call: Call, post_id: int) -> Post:
 
 def archive_post(connection: Connection, call: Call, post_id: int) -> Post:
     """Deleted from view, kept for the record."""
-    post = find_post(connection, call.actor, post_id)
+    post = find_post(connection, call.actor, post_id, lock=True)
     require_action(connection, call, PostAction.ARCHIVE, post)
     archived = unpublish(connection, post_id, at=call.at, status=PostStatus.ARCHIVED)
     record_audit(connection, call, "post.archive", "post", post_id)

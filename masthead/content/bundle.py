@@ -97,8 +97,8 @@ def _control_character(path: str, text: str) -> list[ImportProblem]:
 
 
 def read_post(path: str, text: str) -> tuple[PostRecord | None, list[ImportProblem]]:
-    if problems := _control_character(path, text):
-        return None, problems
+    if refused := _control_character(path, text):
+        return None, refused
     try:
         source = parse_front_matter(text)
     except FrontMatterError as error:
@@ -179,8 +179,8 @@ def _read_list(
     known: Sequence[str],
     build: Callable[[_Problems, dict[str, Any], int], Record],
 ) -> tuple[list[Record], list[ImportProblem]]:
-    if problems := _control_character(path, text):
-        return [], problems
+    if refused := _control_character(path, text):
+        return [], refused
     try:
         meta = parse_yaml(text)
     except FrontMatterError as error:

@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 __all__ = ["is_sqlite", "open_engine", "reading", "sqlalchemy_url", "writing"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_POOL_SIZE = 10
+SQLITE_POOL_OVERFLOW = 40
 
 
 def sqlalchemy_url(database_url: str) -> str:
@@ -31,7 +33,10 @@ def open_engine(database_url: str, **options: Any) -> Engine:
     url = sqlalchemy_url(database_url)
     if not is_sqlite(url):
         return create_engine(url, pool_pre_ping=True, **options)
-    engine = create_engine(url, **options)
+    # Writers queue on SQLite's lock while holding a pooled connection; a pool as large as
+    # the server's thread pool keeps readers from starving behind them.
+    pooled = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_OVERFLOW, **options}
+    engine = create_engine(url, **pooled)
     event.listen(engine, "connect", _configure_sqlite)
     event.listen(engine, "begin", _begin_sqlite)
     return engine

@@ -101,8 +101,11 @@ def get_post_id(connection: Connection, slug: str) -> int | None:
     return int(found) if found is not None else None
 
 
-def get_post(connection: Connection, post_id: int) -> Post | None:
-    row = connection.execute(select(posts).where(posts.c.id == post_id)).first()
+def get_post(connection: Connection, post_id: int, *, lock: bool = False) -> Post | None:
+    """The post's working copy; with `lock`, its row is held until the transaction ends
+    (PostgreSQL), so two changes based on the same revision cannot both pass the check."""
+    query = select(posts).where(posts.c.id == post_id)
+    row = connection.execute(query.with_for_update() if lock else query).first()
     if row is None:
         return None
     tag_map, author_map = _working_lists(connection, [post_id])

@@ -18,6 +18,7 @@ from masthead.store.engine import open_engine, reading
 from masthead.web.api.app import API_PREFIX, create_api
 from masthead.web.api.limits import BodyLimits
 from masthead.web.edge import EdgeGuard
+from masthead.web.idempotency import Idempotency
 from masthead.web.public import HTML, not_found_body, public_routes
 from masthead.web.state import AppState
 
@@ -45,7 +46,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     site.state.masthead = state
     site.router.redirect_slashes = False  # our 404 handler answers 301, not 307
     site.router.routes.extend(public_routes())
-    site.mount(API_PREFIX, BodyLimits(create_api(state), settings.max_body_bytes))
+    api = Idempotency(create_api(state), settings, engine)
+    site.mount(API_PREFIX, BodyLimits(api, settings.max_body_bytes))
     site.add_exception_handler(NotFound, _not_found)
     site.add_exception_handler(HTTPException, _http_error)
     return EdgeGuard(site, settings, engine, not_found_page)

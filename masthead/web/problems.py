@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -71,10 +72,13 @@ PROBLEM_CODES: dict[str, int] = {
     "slug_taken": 409,
     "tag_in_use": 409,
     "conflict": 409,
+    "idempotency_in_flight": 409,
     "stale_revision": 412,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
     "invalid_input": 422,
+    "invalid_idempotency_key": 422,
+    "idempotency_key_reused": 422,
     "validation_failed": 422,
     "precondition_required": 428,
     "internal_error": 500,
@@ -126,6 +130,11 @@ async def _http_error(_request: Request, error: Exception) -> Response:
     return problem(404, "not_found", "there is nothing at this address")
 
 
+async def _integrity_error(_request: Request, _error: Exception) -> Response:
+    detail = "the change clashed with another one made at the same time; read again and retry"
+    return problem(409, "conflict", detail)
+
+
 async def _unexpected(request: Request, error: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
     return problem(500, "internal_error", "something went wrong on our side; it was logged")
@@ -135,4 +144,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(MastheadError, _masthead_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(Exception, _unexpected)

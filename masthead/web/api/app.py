@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from masthead.web.api import people, posts, site
+from masthead.web.api import audit, people, posts, site
 from masthead.web.problems import install_problem_handlers
 from masthead.web.state import AppState
 
@@ -30,7 +30,7 @@ def create_api(state: AppState) -> FastAPI:
         swagger_ui_oauth2_redirect_url=None,
     )
     api.state.masthead = state
-    for module in (posts, people, site):
+    for module in (posts, people, site, audit):
         api.include_router(module.router)
     install_problem_handlers(api)
     return api

@@ -16,6 +16,7 @@ from masthead.actions.context import Call
 from masthead.errors import Unauthenticated
 from masthead.settings import Settings
 from masthead.store.engine import reading, writing
+from masthead.web.idempotency import SHARED_CONNECTION
 from masthead.web.problems import PreconditionRequired
 from masthead.web.state import app_state
 
@@ -43,7 +44,7 @@ def current_call(request: Request) -> Call:
         request_id=request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex,
         idempotency_key=request.headers.get("idempotency-key"),
     )
-    note_use(state.engine, call)
+    note_use(state.engine, call, request.scope.get("state", {}).get(SHARED_CONNECTION))
     return call
 
 
@@ -73,6 +74,11 @@ def read_transaction(request: Request) -> Iterator[Connection]:
 
 
 def write_transaction(request: Request) -> Iterator[Connection]:
+    """The request's write transaction: the idempotency layer's, when it opened one."""
+    shared: Connection | None = request.scope.get("state", {}).get(SHARED_CONNECTION)
+    if shared is not None:
+        yield shared
+        return
     with writing(app_state(request).engine) as connection:
         yield connection
 

@@ -149,3 +149,19 @@ def list_revisions(post_id: int, call: CallDep, connection: ReadDep) -> Revision
 @router.get("/{post_id}/revisions/{number}", response_model=RevisionOut, summary="One revision")
 def get_revision(post_id: int, number: int, call: CallDep, connection: ReadDep) -> RevisionOut:
     return revision_out(drafts.post_revision(connection, call.actor, post_id, number))
+
+
+@router.post(
+    "/{post_id}/revisions/{number}/restore",
+    response_model=PostOut,
+    summary="Restore an old revision (as a new revision)",
+)
+def restore_revision(
+    post_id: int,
+    number: int,
+    call: ChangeDep,
+    connection: WriteDep,
+    settings: SettingsDep,
+    response: Response,
+) -> PostOut:
+    return _out(drafts.restore_revision(connection, call, post_id, number), settings, response)
