@@ -24,6 +24,7 @@ demo: install
 	else \
 		MASTHEAD_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/masthead migrate; \
 	fi
+	MASTHEAD_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/masthead demo-access demo/access.env
 	MASTHEAD_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/masthead serve --host 127.0.0.1 --port 8000
 
 lint: install

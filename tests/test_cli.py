@@ -98,3 +98,65 @@ def test_serve_answers_over_http(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_demo_access_gives_a_working_secret_and_token_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'site.db'}"
+    _masthead("init", "--demo", database_url=url)
+    access = tmp_path / "access.env"
+    first = _masthead("demo-access", str(access), database_url=url)
+    assert first.returncode == 0, first.stderr
+    again = _masthead("demo-access", str(access), database_url=url)
+    assert again.stdout == first.stdout, "a second run reuses the same access"
+    values = dict(line.split("=", 1) for line in access.read_text().splitlines())
+    assert oct(access.stat().st_mode & 0o777) == "0o600"
+    from masthead.settings import Settings
+    from tests.conftest import LiveServer
+
+    with LiveServer(Settings(database_url=url)) as server:
+        headers = {
+            "X-Masthead-Edge": values["MASTHEAD_DEMO_EDGE"],
+            "Authorization": f"Bearer {values['MASTHEAD_DEMO_TOKEN']}",
+        }
+        me = httpx.get(f"{server.url}/api/v1/me", headers=headers, timeout=10)
+    assert me.json()["role"] == "admin"
+    audit = _masthead("audit", "--json", database_url=url)
+    actions = {entry["action"] for entry in json.loads(audit.stdout)}
+    assert {"staff.add", "edge_secret.add", "token.create"} <= actions
+
+
+def test_staff_and_token_commands_manage_access(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'site.db'}"
+    _masthead("init", database_url=url)
+    added = _masthead(
+        "staff", "add", "--slug", "ed", "--name", "Ed", "--role", "editor", "--kind", "agent",
+        database_url=url,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    token = _masthead("token", "create", "ed", "--name", "bot", database_url=url).stdout.strip()
+    assert token.startswith("mh_")
+    listed = json.loads(_masthead("token", "list", "--json", database_url=url).stdout)
+    assert [(item["staff_slug"], item["name"]) for item in listed] == [("ed", "bot")]
+    assert token not in json.dumps(listed)
+    assert _masthead("staff", "set-role", "ed", "admin", database_url=url).returncode == 0
+    assert _masthead("staff", "suspend", "ed", database_url=url).returncode == 0
+    staff = json.loads(_masthead("staff", "list", "--json", database_url=url).stdout)
+    assert (staff[0]["role"], staff[0]["active"]) == ("admin", False)
+    assert _masthead("token", "revoke", str(listed[0]["id"]), database_url=url).returncode == 0
+    missing = _masthead("token", "revoke", "999", database_url=url)
+    assert missing.returncode == 3
+    duplicate = _masthead("staff", "add", "--slug", "ed", "--name", "Again", database_url=url)
+    assert duplicate.returncode == 5
+    assert "slug_taken" in duplicate.stderr
+
+
+def test_production_refuses_to_start_without_a_strong_edge_secret(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'site.db'}"
+    _masthead("init", database_url=url)
+    for secrets_value in ("", "too-short-secret"):
+        refused = _masthead(
+            "serve", "--port", "1", database_url=url,
+            MASTHEAD_ENV="production", MASTHEAD_EDGE_SECRETS=secrets_value,
+        )  # fmt: skip
+        assert refused.returncode == 5
+        assert "refusing to start in production" in refused.stderr

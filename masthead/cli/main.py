@@ -11,9 +11,10 @@ import typer
 from masthead.actions.exporting import export_folder
 from masthead.actions.importing import import_folder
 from masthead.actions.setup import initialise
+from masthead.cli.audit import audit_command
 from masthead.cli.context import load_configuration, now, open_database
 from masthead.cli.output import emit_json, errors_to_exit_codes, progress_bar
-from masthead.cli.people import staff_app, token_app
+from masthead.cli.people import demo_access, staff_app, token_app
 from masthead.store.engine import open_engine, reading
 from masthead.store.migrations import migrate
 from masthead.store.posts import list_posts
@@ -24,6 +25,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Masthead: pu
 posts_app = typer.Typer(no_args_is_help=True, help="Posts.")
 app.add_typer(staff_app, name="staff")
 app.add_typer(token_app, name="token")
+app.command("demo-access")(demo_access)
+app.command("audit")(audit_command)
 app.add_typer(posts_app, name="posts")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from masthead.actions import auth, staff
 from masthead.actions.context import OPERATOR
+from masthead.actions.setup import grant_demo_access
 from masthead.cli.context import open_database, operator_call
 from masthead.cli.output import emit_json, errors_to_exit_codes
 from masthead.domain.staff import Role, StaffKind, StaffMember
 from masthead.store.engine import reading, writing
 from masthead.store.staff import list_staff
 
-__all__ = ["staff_app", "token_app"]
+__all__ = ["demo_access", "staff_app", "token_app"]
 
 staff_app = typer.Typer(no_args_is_help=True, help="Staff members.")
 token_app = typer.Typer(no_args_is_help=True, help="Staff tokens: issue, list, revoke.")
@@ -110,3 +112,24 @@ def token_revoke(token_id: int) -> None:
     with errors_to_exit_codes(), writing(open_database()) as connection:
         auth.revoke_token(connection, operator_call(), token_id)
     typer.echo(f"token {token_id} revoked")
+
+
+def demo_access(
+    path: Annotated[Path, typer.Argument(help="File to keep the secret and token in.")],
+    port: Annotated[int, typer.Option(help="The port the demo serves on.")] = 8000,
+) -> None:
+    """Give the demo an edge secret and an admin token (once), and show how to call the API."""
+    if path.exists():
+        values = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+        secret, token = values["MASTHEAD_DEMO_EDGE"], values["MASTHEAD_DEMO_TOKEN"]
+    else:
+        with errors_to_exit_codes(), writing(open_database()) as connection:
+            access = grant_demo_access(connection, operator_call())
+        secret, token = access.edge_secret, access.token
+        path.write_text(f"MASTHEAD_DEMO_EDGE={secret}\nMASTHEAD_DEMO_TOKEN={token}\n")
+        path.chmod(0o600)
+    typer.echo(f"API access for the demo (kept in {path}):")
+    typer.echo(
+        f"  curl -H 'X-Masthead-Edge: {secret}' -H 'Authorization: Bearer {token}' "
+        f"http://127.0.0.1:{port}/api/v1/me"
+    )

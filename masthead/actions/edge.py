@@ -1,0 +1,27 @@
+"""Edge secrets kept in the database: every server sees a new one without a restart."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import Connection
+
+from masthead.actions.auth import require_admin
+from masthead.actions.context import Call, record_audit
+from masthead.domain.secrets import digest
+from masthead.store.edge_secrets import add_digest
+
+__all__ = ["EDGE_SECRET_BYTES", "add_edge_secret", "new_edge_secret"]
+
+EDGE_SECRET_BYTES = 32
+
+
+def new_edge_secret() -> str:
+    return secrets.token_urlsafe(EDGE_SECRET_BYTES)
+
+
+def add_edge_secret(connection: Connection, call: Call, secret: str, label: str) -> None:
+    """Accept `secret` at the edge from now on; only its digest is stored."""
+    require_admin(call.actor)
+    add_digest(connection, digest(secret), label, call.at)
+    record_audit(connection, call, "edge_secret.add", "edge_secret", label)
