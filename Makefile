@@ -59,8 +59,18 @@ unit: install
 test: install browser-deps lint typecheck
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-bench: install
+# N=10000 make bench, DURATION=5 make bench, make bench BENCH_ARGS=--quick (docs/benchmarks.md).
+bench: install bench-deps
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# wrk, for the HTTP figures (Debian's package); without it the HTTP part is skipped.
+.PHONY: bench-deps
+bench-deps:
+	@command -v wrk >/dev/null || \
+		( [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		  (apt-get install -y -q wrk >/dev/null 2>&1 || \
+		   (apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null)) ) || \
+		echo "wrk is missing and could not be installed: the HTTP figures will be skipped"
 
 clean:
 	rm -rf $(VENV) tests/browser/node_modules .pytest_cache .mypy_cache .ruff_cache

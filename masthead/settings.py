@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -68,6 +68,47 @@ class Settings(BaseSettings):
         24.0, ge=24, description="How long an idempotency key and its response are kept."
     )
     timezone: str = Field("UTC", description="Time zone of the dates shown on the site.")
+    # --- task queue (durations in seconds) ---
+    queue_lease_seconds: float = Field(
+        30.0, gt=0, description="How long a claimed run is owned without a heartbeat."
+    )
+    queue_heartbeat_seconds: float = Field(
+        10.0, gt=0, description="How often a worker renews its leases and says it is alive."
+    )
+    queue_poll_seconds: float = Field(
+        1.0, gt=0, description="How often an idle worker looks for due tasks."
+    )
+    queue_grace_seconds: float = Field(
+        20.0, ge=0, description="How long a stopping worker lets running handlers finish."
+    )
+    queue_reaper_seconds: float = Field(
+        5.0, gt=0, description="How often a worker looks for runs whose lease has expired."
+    )
+    queue_backoff_base_seconds: float = Field(
+        5.0, gt=0, description="The delay before the first retry; it doubles on each error."
+    )
+    queue_backoff_cap_seconds: float = Field(
+        3600.0, gt=0, description="The longest delay between two retries."
+    )
+    queue_max_attempts: int = Field(
+        5, ge=1, description="Errored runs a task may have before it fails (per kind by default)."
+    )
+    queue_max_lost_runs: int = Field(
+        10, ge=1, description="Lost runs after which a task fails as `worker_crash_loop`."
+    )
+    queue_handler_timeout_seconds: float = Field(
+        300.0, gt=0, description="How long a handler may run (per kind by default)."
+    )
+    queue_concurrency: int = Field(4, ge=1, le=256, description="Handlers one worker runs at once.")
+    queue_task_modules: str = Field(
+        "", description="Comma-separated modules whose `register_handlers(registry)` adds kinds."
+    )
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> Settings:
+        if self.queue_heartbeat_seconds * 2 > self.queue_lease_seconds:
+            raise ValueError("queue_heartbeat_seconds must be at most half of queue_lease_seconds")
+        return self
 
     @field_validator("public_url")
     @classmethod

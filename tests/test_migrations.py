@@ -6,7 +6,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-from masthead.store.migrations import current_revision, head_revision, migrate
+from masthead.store.engine import reading
+from masthead.store.migrations import current_revision, downgrade, head_revision, migrate
+from masthead.store.public import (
+    Filter,
+    count_published,
+    last_change,
+    list_published,
+    published_tag,
+)
 from masthead.store.schema import metadata
 
 
@@ -35,3 +43,29 @@ def test_constraint_names_follow_the_naming_convention(engine: Engine) -> None:
     }
     indexes = {index["name"] for index in inspector.get_indexes("published_posts")}
     assert "ix_published_posts_published_at_post_id" in indexes
+
+
+def test_listing_dates_survive_a_downgrade_and_upgrade_with_content(
+    demo_engine: Engine,
+) -> None:
+    """0004 copies the dates into the listing tables from the posts already published."""
+    which = Filter(tag_id=_tag_id(demo_engine, "operations"))
+    with reading(demo_engine) as connection:
+        before = [post.slug for post in list_published(connection, which, limit=50)]
+    downgrade(demo_engine, "0003")
+    columns = {column["name"] for column in inspect(demo_engine).get_columns("published_tags")}
+    assert "published_at" not in columns
+    migrate(demo_engine)
+    with reading(demo_engine) as connection:
+        after = [post.slug for post in list_published(connection, which, limit=50)]
+        assert count_published(connection, which) == 12
+        assert last_change(connection, which) is not None
+    assert after == before
+    assert len(after) == 12
+
+
+def _tag_id(engine: Engine, slug: str) -> int:
+    with reading(engine) as connection:
+        found = published_tag(connection, slug)
+    assert found is not None
+    return found[0]

@@ -15,6 +15,7 @@ from masthead.cli.audit import audit_command
 from masthead.cli.context import load_configuration, now, open_database
 from masthead.cli.output import emit_json, errors_to_exit_codes, progress_bar
 from masthead.cli.people import demo_access, staff_app, token_app
+from masthead.cli.queue import tasks_app, worker_command, workers_app
 from masthead.store.engine import open_engine, reading
 from masthead.store.migrations import migrate
 from masthead.store.posts import list_posts
@@ -27,6 +28,9 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(token_app, name="token")
 app.command("demo-access")(demo_access)
 app.command("audit")(audit_command)
+app.command("worker")(worker_command)
+app.add_typer(workers_app, name="workers")
+app.add_typer(tasks_app, name="tasks")
 app.add_typer(posts_app, name="posts")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
@@ -110,17 +114,28 @@ def export_command(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    worker: Annotated[
+        bool, typer.Option(help="Run a task worker in this process (turn off for separate ones).")
+    ] = True,
 ) -> None:
-    """Serve the site over HTTP."""
+    """Serve the site over HTTP, with an in-process task worker unless --no-worker."""
     import uvicorn
 
+    from masthead.queue.embedded import start_embedded_worker
     from masthead.web.app import create_app
 
     settings = load_configuration()
     with errors_to_exit_codes():
-        application = create_app(settings)
-    typer.echo(f"Masthead on http://{host}:{port}/ (database: {settings.database_url})")
-    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+        engine = open_engine(settings.database_url)
+        application = create_app(settings, engine)
+        embedded = start_embedded_worker(settings, engine) if worker else None
+    mode = "with an in-process worker" if embedded else "without a worker"
+    typer.echo(f"Masthead on http://{host}:{port}/ ({mode}; database: {settings.database_url})")
+    try:
+        uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        if embedded is not None:
+            embedded.stop()
 
 
 @posts_app.command("list")

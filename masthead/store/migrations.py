@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
-__all__ = ["current_revision", "head_revision", "migrate", "migration_config"]
+__all__ = ["current_revision", "downgrade", "head_revision", "migrate", "migration_config"]
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -26,6 +26,13 @@ def migrate(engine: Engine, target: str = "head") -> None:
     """Upgrade to `target`; each migration commits on its own, so a cut-off run resumes."""
     with engine.connect() as connection:
         command.upgrade(migration_config(connection), target)
+        connection.commit()
+
+
+def downgrade(engine: Engine, target: str) -> None:
+    """Step back to `target` (for operators undoing an upgrade, and for tests of migrations)."""
+    with engine.connect() as connection:
+        command.downgrade(migration_config(connection), target)
         connection.commit()
 
 

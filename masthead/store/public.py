@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, func, select, type_coerce
 
 from masthead.domain.posts import PublishedPost
 from masthead.domain.staff import StaffMember, Tag
@@ -39,30 +39,26 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Filter:
-    """Which published posts a listing covers: all, one tag's or one author's."""
+    """Which published posts a listing covers: all, one tag's, or one author's."""
 
     tag_id: int | None = None
     staff_id: int | None = None
 
 
-def _filtered(query: Select[Any], which: Filter) -> Select[Any]:
+def _source(which: Filter) -> tuple[Any, list[ColumnElement[bool]]]:
+    """The table a listing reads, with its condition. Each has an index on
+    (key, published_at, post_id) and (key, updated_at), so a page, its count and its
+    last change are index reads."""
     if which.tag_id is not None:
-        query = query.join(
-            published_tags,
-            (published_tags.c.post_id == published_posts.c.post_id)
-            & (published_tags.c.tag_id == which.tag_id),
-        )
+        return published_tags, [published_tags.c.tag_id == which.tag_id]
     if which.staff_id is not None:
-        query = query.join(
-            published_authors,
-            (published_authors.c.post_id == published_posts.c.post_id)
-            & (published_authors.c.staff_id == which.staff_id),
-        )
-    return query
+        return published_authors, [published_authors.c.staff_id == which.staff_id]
+    return published_posts, []
 
 
 def count_published(connection: Connection, which: Filter = Filter()) -> int:
-    query = _filtered(select(func.count()).select_from(published_posts), which)
+    table, conditions = _source(which)
+    query = select(func.count()).select_from(table).where(*conditions)
     return int(connection.execute(query).scalar_one())
 
 
@@ -70,11 +66,24 @@ def list_published(
     connection: Connection, which: Filter = Filter(), *, limit: int, offset: int = 0
 ) -> list[PublishedPost]:
     """Newest first: `published_at`, then id, descending."""
-    query = _filtered(select(published_posts), which).order_by(
-        published_posts.c.published_at.desc(), published_posts.c.post_id.desc()
+    table, conditions = _source(which)
+    page = (
+        select(table.c.post_id)
+        .where(*conditions)
+        .order_by(table.c.published_at.desc(), table.c.post_id.desc())
+        .limit(limit)
+        .offset(offset)
     )
-    rows = list(connection.execute(query.limit(limit).offset(offset)))
-    return _with_people(connection, rows)
+    ids = list(connection.execute(page).scalars())
+    if not ids:
+        return []
+    rows = {
+        row.post_id: row
+        for row in connection.execute(
+            select(published_posts).where(published_posts.c.post_id.in_(ids))
+        )
+    }
+    return _with_people(connection, [rows[post_id] for post_id in ids])
 
 
 def find_published(connection: Connection, slug: str) -> PublishedPost | None:
@@ -110,7 +119,8 @@ def published_author(connection: Connection, slug: str) -> tuple[int, StaffMembe
 
 def last_change(connection: Connection, which: Filter = Filter()) -> datetime | None:
     """When the newest post in this listing was last published or republished."""
-    query = _filtered(select(_newest_change()), which)
+    table, conditions = _source(which)
+    query = select(_newest_change(table)).where(*conditions)
     value: datetime | None = connection.execute(query).scalar()
     return value
 
@@ -123,18 +133,15 @@ class SitemapGroup:
 
 def sitemap_groups(connection: Connection) -> tuple[list[SitemapGroup], list[SitemapGroup]]:
     """Tags and authors that have published posts, each with its newest change."""
-    newest = _newest_change()
     tag_rows = connection.execute(
-        select(tags.c.slug, newest)
+        select(tags.c.slug, _newest_change(published_tags))
         .join(published_tags, published_tags.c.tag_id == tags.c.id)
-        .join(published_posts, published_posts.c.post_id == published_tags.c.post_id)
         .group_by(tags.c.slug)
         .order_by(tags.c.slug)
     )
     author_rows = connection.execute(
-        select(staff.c.slug, newest)
+        select(staff.c.slug, _newest_change(published_authors))
         .join(published_authors, published_authors.c.staff_id == staff.c.id)
-        .join(published_posts, published_posts.c.post_id == published_authors.c.post_id)
         .group_by(staff.c.slug)
         .order_by(staff.c.slug)
     )
@@ -144,9 +151,9 @@ def sitemap_groups(connection: Connection) -> tuple[list[SitemapGroup], list[Sit
     )
 
 
-def _newest_change() -> Any:
+def _newest_change(table: Any = published_posts) -> Any:
     # An aggregate loses its column's type; give it back, so SQLite values come out aware.
-    return type_coerce(func.max(published_posts.c.updated_at), UTCDateTime())
+    return type_coerce(func.max(table.c.updated_at), UTCDateTime())
 
 
 def _with_people(connection: Connection, rows: Sequence[Any]) -> list[PublishedPost]:

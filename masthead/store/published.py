@@ -37,6 +37,7 @@ def pin_revision(
             updated_at=at,
         )
     )
+    dates = {"published_at": published_at, "updated_at": at}
     tag_slugs: list[str] = json.loads(revision.tags)
     author_slugs: list[str] = json.loads(revision.authors)
     if tag_slugs:
@@ -44,7 +45,7 @@ def pin_revision(
         connection.execute(
             insert(published_tags),
             [
-                {"post_id": post_id, "position": position, "tag_id": ids[slug]}
+                {"post_id": post_id, "position": position, "tag_id": ids[slug], **dates}
                 for position, slug in enumerate(tag_slugs)
             ],
         )
@@ -53,7 +54,7 @@ def pin_revision(
         connection.execute(
             insert(published_authors),
             [
-                {"post_id": post_id, "position": position, "staff_id": ids[slug]}
+                {"post_id": post_id, "position": position, "staff_id": ids[slug], **dates}
                 for position, slug in enumerate(author_slugs)
             ],
         )

@@ -43,7 +43,10 @@ __all__ = [
     "slug_redirects",
     "staff",
     "tags",
+    "task_runs",
+    "tasks",
     "tokens",
+    "workers",
 ]
 
 NAMING_CONVENTION = {
@@ -184,6 +187,7 @@ published_posts = Table(
         ["post_id", "revision"], ["post_revisions.post_id", "post_revisions.number"]
     ),
     Index(None, "published_at", "post_id"),
+    Index(None, "updated_at"),
 )
 
 published_tags = Table(
@@ -192,8 +196,13 @@ published_tags = Table(
     Column("post_id", ForeignKey("published_posts.post_id", ondelete="CASCADE"), nullable=False),
     Column("position", Integer, nullable=False),
     Column("tag_id", ForeignKey("tags.id"), nullable=False),
+    # Copied from the post, so that a tag's listing, count and last change come from
+    # this table's indexes alone: no sort over the (wide) post rows.
+    _timestamp("published_at"),
+    _timestamp("updated_at"),
     PrimaryKeyConstraint("post_id", "position"),
-    Index(None, "tag_id", "post_id"),
+    Index(None, "tag_id", "published_at", "post_id"),
+    Index(None, "tag_id", "updated_at"),
 )
 
 published_authors = Table(
@@ -202,8 +211,11 @@ published_authors = Table(
     Column("post_id", ForeignKey("published_posts.post_id", ondelete="CASCADE"), nullable=False),
     Column("position", Integer, nullable=False),
     Column("staff_id", ForeignKey("staff.id"), nullable=False),
+    _timestamp("published_at"),
+    _timestamp("updated_at"),
     PrimaryKeyConstraint("post_id", "position"),
-    Index(None, "staff_id", "post_id"),
+    Index(None, "staff_id", "published_at", "post_id"),
+    Index(None, "staff_id", "updated_at"),
 )
 
 tokens = Table(
@@ -277,4 +289,76 @@ idempotency_keys = Table(
     _timestamp("expires_at"),
     PrimaryKeyConstraint("token_id", "key"),
     Index(None, "expires_at"),
+)
+
+# --- task queue ---
+# The partial indexes hold only live rows (queued tasks, pending keys, open runs), so
+# claiming, deduplicating and reaping stay cheap however many finished tasks are kept.
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(100), nullable=False),
+    Column("payload", Text, nullable=False, server_default="{}", comment="JSON object"),
+    Column("state", String(16), nullable=False),
+    Column("priority", Integer, nullable=False, server_default="0", comment="higher runs first"),
+    _timestamp("not_before"),
+    Column("run_count", Integer, nullable=False, server_default="0"),
+    Column("error_count", Integer, nullable=False, server_default="0"),
+    Column("lost_count", Integer, nullable=False, server_default="0"),
+    Column("unique_key", String(200), nullable=True),
+    Column("last_error_code", String(64), nullable=True),
+    Column("last_error", Text, nullable=True),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+    _timestamp("finished_at", nullable=True),
+)
+Index(
+    "ix_tasks_claim",
+    tasks.c.priority.desc(),
+    tasks.c.id,
+    sqlite_where=tasks.c.state == "queued",
+    postgresql_where=tasks.c.state == "queued",
+)
+Index(
+    "ix_tasks_pending_unique_key",
+    tasks.c.unique_key,
+    unique=True,
+    sqlite_where=tasks.c.state.in_(["queued", "running"]),
+    postgresql_where=tasks.c.state.in_(["queued", "running"]),
+)
+
+task_runs = Table(
+    "task_runs",
+    metadata,
+    Column("task_id", ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("attempt", Integer, nullable=False, comment="1 for the first run: the fencing token"),
+    Column("worker_id", String(64), nullable=False),
+    _timestamp("started_at"),
+    _timestamp("heartbeat_at"),
+    _timestamp("lease_expires_at"),
+    _timestamp("ended_at", nullable=True),
+    Column("outcome", String(16), nullable=True, comment="NULL while the run is open"),
+    Column("error_code", String(64), nullable=True),
+    Column("error", Text, nullable=True),
+    PrimaryKeyConstraint("task_id", "attempt"),
+)
+Index(
+    "ix_task_runs_open_lease",
+    task_runs.c.lease_expires_at,
+    sqlite_where=task_runs.c.outcome.is_(None),
+    postgresql_where=task_runs.c.outcome.is_(None),
+)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("kinds", Text, nullable=False, server_default="", comment="comma-separated"),
+    Column("concurrency", Integer, nullable=False),
+    _timestamp("started_at"),
+    _timestamp("last_seen_at"),
 )

@@ -17,8 +17,9 @@ from masthead.store.edge_secrets import active_digests
 from masthead.store.engine import open_engine, reading
 from masthead.web.api.app import API_PREFIX, create_api
 from masthead.web.api.limits import BodyLimits
-from masthead.web.edge import EdgeGuard
+from masthead.web.edge import EdgeGuard, is_internal
 from masthead.web.idempotency import Idempotency
+from masthead.web.problems import problem
 from masthead.web.public import HTML, not_found_body, public_routes
 from masthead.web.state import AppState
 
@@ -76,6 +77,8 @@ async def not_found_page(request: Request) -> Response:
 
 
 async def _not_found(request: Request, _error: Exception) -> Response:
+    if is_internal(request.url.path):  # past the edge guard: an API caller, who reads JSON
+        return problem(404, "not_found", "there is nothing at this address")
     canonical = _canonical_path(request)
     if canonical is not None:
         query = f"?{request.url.query}" if request.url.query else ""

@@ -22,7 +22,7 @@ from masthead.settings import Settings
 from masthead.store.edge_secrets import active_digests
 from masthead.store.engine import reading
 
-__all__ = ["INTERNAL_PREFIX", "EdgeGuard"]
+__all__ = ["INTERNAL_PREFIX", "EdgeGuard", "is_internal"]
 
 INTERNAL_PREFIX = "/api/"
 NotFoundPage = Callable[[Request], Awaitable[Response]]
@@ -42,7 +42,7 @@ class EdgeGuard:
         self.not_found = not_found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _is_internal(scope["path"]):
+        if scope["type"] != "http" or not is_internal(scope["path"]):
             await self.app(scope, receive, send)
             return
         presented = self._presented(scope)
@@ -65,7 +65,7 @@ class EdgeGuard:
         return matches_any(presented, [*self.configured, *stored])
 
 
-def _is_internal(path: str) -> bool:
+def is_internal(path: str) -> bool:
     return path == INTERNAL_PREFIX.rstrip("/") or path.startswith(INTERNAL_PREFIX)
 
 

@@ -126,7 +126,11 @@ async def _validation_error(_request: Request, error: Exception) -> Response:
 async def _http_error(_request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     if error.status_code == 405:
-        return problem(405, "method_not_allowed", "this address does not take that method")
+        response = problem(405, "method_not_allowed", "this address does not take that method")
+        response.headers.update(error.headers or {})
+        return response
+    if error.status_code == 400:
+        return problem(422, "validation_failed", "the body is not valid JSON")
     return problem(404, "not_found", "there is nothing at this address")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from masthead.web.api import audit, people, posts, site
+from masthead.web.api.openapi import install_openapi
 from masthead.web.problems import install_problem_handlers
 from masthead.web.state import AppState
 
@@ -33,4 +34,5 @@ def create_api(state: AppState) -> FastAPI:
     for module in (posts, people, site, audit):
         api.include_router(module.router)
     install_problem_handlers(api)
+    install_openapi(api)
     return api

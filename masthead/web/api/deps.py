@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from sqlalchemy import Connection
 
 from masthead.actions.auth import authenticate, note_use
@@ -52,8 +52,7 @@ def revision_etag(revision: int) -> str:
     return f'"rev-{revision}"'
 
 
-def _base_revision(request: Request) -> int:
-    header = request.headers.get("if-match")
+def _base_revision(header: str | None) -> int:
     if header is None:
         raise PreconditionRequired(
             "send If-Match with the post's ETag: the revision your change is based on"
@@ -63,9 +62,18 @@ def _base_revision(request: Request) -> int:
     return int(number) if tag.startswith("rev-") and number.isdigit() else -1
 
 
-def changing_call(request: Request, call: Annotated[Call, Depends(current_call)]) -> Call:
+def changing_call(
+    call: Annotated[Call, Depends(current_call)],
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description="The post's ETag: the revision this change is based on (required).",
+        ),
+    ] = None,
+) -> Call:
     """A call that changes a post: it must name the revision it was based on."""
-    return replace(call, base_revision=_base_revision(request))
+    return replace(call, base_revision=_base_revision(if_match))
 
 
 def read_transaction(request: Request) -> Iterator[Connection]:

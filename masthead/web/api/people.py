@@ -13,6 +13,7 @@ from masthead.store.staff import list_staff as all_staff
 from masthead.web.api.deps import CallDep, ReadDep, WriteDep
 from masthead.web.api.schemas import (
     MeOut,
+    RowId,
     StaffCreate,
     StaffList,
     StaffOut,
@@ -86,5 +87,5 @@ def issue_token(payload: TokenCreate, call: CallDep, connection: WriteDep) -> To
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut, summary="Revoke a token")
-def revoke_token(token_id: int, call: CallDep, connection: WriteDep) -> TokenOut:
+def revoke_token(token_id: RowId, call: CallDep, connection: WriteDep) -> TokenOut:
     return TokenOut(**token_out(auth.revoke_token(connection, call, token_id)))

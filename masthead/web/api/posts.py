@@ -24,6 +24,7 @@ from masthead.web.api.schemas import (
     PostPatch,
     RevisionList,
     RevisionOut,
+    RowId,
     decode_cursor,
     encode_cursor,
     post_out,
@@ -95,14 +96,14 @@ def create_post(
 
 @router.get("/{post_id}", response_model=PostOut, summary="Read a post's working copy")
 def get_post(
-    post_id: int, call: CallDep, connection: ReadDep, settings: SettingsDep, response: Response
+    post_id: RowId, call: CallDep, connection: ReadDep, settings: SettingsDep, response: Response
 ) -> PostOut:
     return _out(drafts.find_post(connection, call.actor, post_id), settings, response)
 
 
 @router.patch("/{post_id}", response_model=PostOut, summary="Edit: saves a new revision")
 def edit_post(
-    post_id: int,
+    post_id: RowId,
     payload: PostPatch,
     call: ChangeDep,
     connection: WriteDep,
@@ -114,40 +115,40 @@ def edit_post(
 
 @router.delete("/{post_id}", response_model=PostOut, summary="Archive (kept for the record)")
 def archive_post(
-    post_id: int, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
+    post_id: RowId, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
 ) -> PostOut:
     return _out(publishing.archive_post(connection, call, post_id), settings, response)
 
 
 @router.post("/{post_id}/submit", response_model=PostOut, summary="Submit a draft for review")
 def submit_post(
-    post_id: int, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
+    post_id: RowId, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
 ) -> PostOut:
     return _out(drafts.submit_post(connection, call, post_id), settings, response)
 
 
 @router.post("/{post_id}/publish", response_model=PostOut, summary="Publish the current revision")
 def publish_post(
-    post_id: int, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
+    post_id: RowId, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
 ) -> PostOut:
     return _out(publishing.publish_post(connection, call, post_id), settings, response)
 
 
 @router.post("/{post_id}/unpublish", response_model=PostOut, summary="Take a post off the site")
 def unpublish_post(
-    post_id: int, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
+    post_id: RowId, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
 ) -> PostOut:
     return _out(publishing.unpublish_post(connection, call, post_id), settings, response)
 
 
 @router.get("/{post_id}/revisions", response_model=RevisionList, summary="Every revision")
-def list_revisions(post_id: int, call: CallDep, connection: ReadDep) -> RevisionList:
+def list_revisions(post_id: RowId, call: CallDep, connection: ReadDep) -> RevisionList:
     revisions = drafts.post_revisions(connection, call.actor, post_id)
     return RevisionList(items=[revision_out(revision) for revision in revisions])
 
 
 @router.get("/{post_id}/revisions/{number}", response_model=RevisionOut, summary="One revision")
-def get_revision(post_id: int, number: int, call: CallDep, connection: ReadDep) -> RevisionOut:
+def get_revision(post_id: RowId, number: RowId, call: CallDep, connection: ReadDep) -> RevisionOut:
     return revision_out(drafts.post_revision(connection, call.actor, post_id, number))
 
 
@@ -157,8 +158,8 @@ def get_revision(post_id: int, number: int, call: CallDep, connection: ReadDep) 
     summary="Restore an old revision (as a new revision)",
 )
 def restore_revision(
-    post_id: int,
-    number: int,
+    post_id: RowId,
+    number: RowId,
     call: ChangeDep,
     connection: WriteDep,
     settings: SettingsDep,

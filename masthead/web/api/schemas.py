@@ -7,6 +7,7 @@ import binascii
 from datetime import datetime
 from typing import Annotated, Any
 
+from fastapi import Path as FastAPIPath
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from masthead.domain.posts import Post, PostStatus, Revision, RevisionSource
@@ -24,6 +25,9 @@ def _printable(value: str) -> str:
 
 Printable = AfterValidator(_printable)
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=80), Printable]
+MAX_ID = 2**31 - 1
+RowId = Annotated[int, FastAPIPath(ge=1, le=MAX_ID)]
+"""An id or number in a URL: the range both databases can hold."""
 ShortText = Annotated[str, StringConstraints(max_length=300), Printable]
 LongText = Annotated[str, StringConstraints(max_length=20_000), Printable]
 Body = Annotated[str, StringConstraints(max_length=500_000), Printable]

@@ -1,0 +1,1 @@
+"""Masthead's benchmarks: `python -m bench` (or `make bench`); see docs/benchmarks.md."""
