@@ -12,10 +12,13 @@ from masthead.domain.posts import RevisionSource
 from masthead.domain.staff import Role
 from masthead.store import audit
 
-__all__ = ["OPERATOR", "Call", "record_audit"]
+__all__ = ["OPERATOR", "WORKER", "Call", "record_audit"]
 
 OPERATOR = Actor(staff_id=None, slug="operator", role=Role.ADMIN)
 """The operator at the server's command line: an admin without a staff row."""
+
+WORKER = Actor(staff_id=None, slug="worker", role=Role.ADMIN)
+"""The task queue, acting on what a staff member asked for earlier (e.g. a schedule)."""
 
 
 @dataclass(frozen=True)

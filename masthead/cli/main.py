@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -10,15 +11,17 @@ import typer
 
 from masthead.actions.exporting import export_folder
 from masthead.actions.importing import import_folder
+from masthead.actions.scheduling import schedule_post
 from masthead.actions.setup import initialise
 from masthead.cli.audit import audit_command
-from masthead.cli.context import load_configuration, now, open_database
+from masthead.cli.context import load_configuration, now, open_database, operator_call
 from masthead.cli.output import emit_json, errors_to_exit_codes, progress_bar
 from masthead.cli.people import demo_access, staff_app, token_app
 from masthead.cli.queue import tasks_app, worker_command, workers_app
-from masthead.store.engine import open_engine, reading
+from masthead.errors import NotFound
+from masthead.store.engine import open_engine, reading, writing
 from masthead.store.migrations import migrate
-from masthead.store.posts import list_posts
+from masthead.store.posts import get_post_id, list_posts
 
 __all__ = ["app", "run"]
 
@@ -136,6 +139,23 @@ def serve(
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+@posts_app.command("schedule")
+def posts_schedule(
+    slug: Annotated[str, typer.Argument(help="The post's slug.")],
+    at: Annotated[
+        datetime, typer.Option(help="When to publish, ISO 8601 (UTC if no zone is given).")
+    ],
+) -> None:
+    """Publish a post at a time; a worker (or `masthead serve`) does it then."""
+    when = at if at.tzinfo else at.replace(tzinfo=UTC)
+    with errors_to_exit_codes(), writing(open_database()) as connection:
+        post_id = get_post_id(connection, slug)
+        if post_id is None:
+            raise NotFound(f"no post {slug!r}")
+        schedule_post(connection, operator_call(), post_id, when)
+    typer.echo(f"{slug} will be published at {when.isoformat()}")
 
 
 @posts_app.command("list")

@@ -31,6 +31,7 @@ class RevisionSource(StrEnum):
     API = "api"
     CLI = "cli"
     IMPORT = "import"
+    WORKER = "worker"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ __all__ = ["BUILTIN_TASK_MODULES", "Handler", "HandlerSpec", "Registry", "load_r
 Handler = Callable[[TaskContext], None]
 
 # Masthead's own handler modules, loaded by every worker before the configured ones.
-BUILTIN_TASK_MODULES: tuple[str, ...] = ()
+BUILTIN_TASK_MODULES: tuple[str, ...] = ("masthead.queue.handlers",)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from masthead.actions import drafts, publishing
+from masthead.actions import drafts, publishing, scheduling
 from masthead.domain.posts import Post, PostStatus
 from masthead.store.posts import PostQuery
 from masthead.web.api.deps import (
@@ -166,3 +167,30 @@ def restore_revision(
     response: Response,
 ) -> PostOut:
     return _out(drafts.restore_revision(connection, call, post_id, number), settings, response)
+
+
+class ScheduleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    at: AwareDatetime = Field(description="When to publish, ISO 8601 with a time zone.")
+
+
+@router.post(
+    "/{post_id}/schedule", response_model=PostOut, summary="Publish at a time (a worker does it)"
+)
+def schedule_post(
+    post_id: RowId,
+    payload: ScheduleIn,
+    call: ChangeDep,
+    connection: WriteDep,
+    settings: SettingsDep,
+    response: Response,
+) -> PostOut:
+    post = scheduling.schedule_post(connection, call, post_id, payload.at)
+    return _out(post, settings, response)
+
+
+@router.delete("/{post_id}/schedule", response_model=PostOut, summary="Cancel a scheduled publish")
+def unschedule_post(
+    post_id: RowId, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
+) -> PostOut:
+    return _out(scheduling.unschedule_post(connection, call, post_id), settings, response)

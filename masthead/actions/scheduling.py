@@ -1,0 +1,114 @@
+"""Scheduled publishing: a post and its publish task commit together; a worker publishes it.
+
+The task's unique key is the post's (`publish:ID`), so a post has at most one pending
+scheduled publish. If no worker runs at the time, the post goes live when one starts,
+and the audit entry says how late it was.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from masthead.actions.context import WORKER, Call, record_audit
+from masthead.actions.drafts import find_post, require_action
+from masthead.actions.publishing import publish
+from masthead.actions.tasks import enqueue
+from masthead.domain.permissions import PostAction
+from masthead.domain.posts import Post, PostStatus, RevisionSource
+from masthead.domain.tasks import NewTask
+from masthead.errors import FieldProblem, InvalidInput, InvalidTransition
+from masthead.store import posts as post_store
+from masthead.store import tasks as task_store
+
+__all__ = ["SCHEDULED_PUBLISH", "publish_when_due", "schedule_post", "unschedule_post"]
+
+SCHEDULED_PUBLISH = "publish.scheduled"
+
+
+def _key(post_id: int) -> str:
+    return f"publish:{post_id}"
+
+
+def schedule_post(connection: Connection, call: Call, post_id: int, at: datetime) -> Post:
+    """Publish the post's newest revision at `at` (a later call moves the time)."""
+    if at.tzinfo is None:
+        raise InvalidInput([FieldProblem("at", "give a time zone, e.g. 2026-12-01T09:00:00Z")])
+    post = find_post(connection, call.actor, post_id, lock=True)
+    target = require_action(connection, call, PostAction.SCHEDULE, post)
+    _cancel_pending(connection, post_id, call.at)
+    post_store.set_status(
+        connection, post_id, target, at=call.at, published_at=at, published_revision=None
+    )
+    task = enqueue(
+        connection,
+        NewTask(SCHEDULED_PUBLISH, {"post_id": post_id}, not_before=at, unique_key=_key(post_id)),
+        at=call.at,
+    )
+    record_audit(
+        connection, call, "post.schedule", "post", post_id, at=at.isoformat(), task=task.task_id
+    )
+    return _reload(connection, post_id)
+
+
+def unschedule_post(connection: Connection, call: Call, post_id: int) -> Post:
+    """Back to a draft; its publish task is cancelled."""
+    post = find_post(connection, call.actor, post_id, lock=True)
+    require_action(connection, call, PostAction.EDIT, post)
+    if post.status is not PostStatus.SCHEDULED:
+        raise InvalidTransition(
+            f"a post that is {post.status.value} is not scheduled",
+            current_status=post.status.value,
+        )
+    _cancel_pending(connection, post_id, call.at)
+    post_store.set_status(
+        connection,
+        post_id,
+        PostStatus.DRAFT,
+        at=call.at,
+        published_at=None,
+        published_revision=None,
+    )
+    record_audit(connection, call, "post.unschedule", "post", post_id)
+    return _reload(connection, post_id)
+
+
+def publish_when_due(connection: Connection, post_id: int, at: datetime) -> float | None:
+    """The worker's half: publish a still-scheduled post; return how late, in seconds.
+
+    Idempotent: a post that was unscheduled, or already published, is left alone (None).
+    """
+    post = post_store.get_post(connection, post_id, lock=True)
+    if post is None or post.status is not PostStatus.SCHEDULED or post.published_at is None:
+        return None
+    due = post.published_at
+    publish(connection, post_id, at=at, published_at=due)
+    lateness = max(0.0, (at - due).total_seconds())
+    call = Call(actor=WORKER, at=at, source=RevisionSource.WORKER)
+    record_audit(
+        connection,
+        call,
+        "post.publish",
+        "post",
+        post_id,
+        revision=post.revision,
+        scheduled_for=due.isoformat(),
+        late_by_seconds=round(lateness, 3),
+    )
+    return lateness
+
+
+def _cancel_pending(connection: Connection, post_id: int, at: datetime) -> None:
+    task_id = task_store.pending_with_key(connection, _key(post_id))
+    if task_id is None:
+        return
+    task = task_store.get_task(connection, task_id, lock=True)
+    if task is not None:
+        task_store.cancel(connection, task, at)
+
+
+def _reload(connection: Connection, post_id: int) -> Post:
+    post = post_store.get_post(connection, post_id)
+    assert post is not None
+    return post

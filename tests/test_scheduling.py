@@ -1,0 +1,132 @@
+"""Scheduled publishing through the API, done by a real worker."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from masthead.queue.embedded import start_embedded_worker
+from masthead.store.engine import reading
+from masthead.store.schema import tasks
+from tests.api_support import ApiWorld
+from tests.conftest import settings_for
+
+QUICK_QUEUE = {
+    "queue_poll_seconds": 0.2,
+    "queue_lease_seconds": 3,
+    "queue_heartbeat_seconds": 1,
+    "queue_reaper_seconds": 1,
+    "queue_grace_seconds": 1,
+}
+
+
+@contextmanager
+def _worker(api: ApiWorld) -> Iterator[None]:
+    settings = settings_for(str(api.engine.url.render_as_string(False)), **QUICK_QUEUE)
+    handle = start_embedded_worker(settings, api.engine, concurrency=2)
+    try:
+        yield
+    finally:
+        handle.stop()
+
+
+def _schedule(api: ApiWorld, post_id: int, at: datetime) -> dict[str, object]:
+    with api.client("editor") as editor:
+        etag = editor.get(f"/posts/{post_id}").headers["etag"]
+        response = editor.post(
+            f"/posts/{post_id}/schedule", json={"at": at.isoformat()}, headers={"If-Match": etag}
+        )
+    assert response.status_code == 200, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def _live(api: ApiWorld, slug: str) -> bool:
+    with api.server.client() as public:
+        return public.get(f"/posts/{slug}/").status_code == 200
+
+
+def _wait_live(api: ApiWorld, slug: str, seconds: float) -> float:
+    deadline = time.monotonic() + seconds
+    while not _live(api, slug):
+        assert time.monotonic() < deadline, f"{slug} did not go live in {seconds} s"
+        time.sleep(0.05)
+    return time.monotonic()
+
+
+def test_a_scheduled_post_goes_live_within_a_poll_interval(api: ApiWorld) -> None:
+    post = api.create_post("writer", title="On the hour")
+    at = datetime.now(UTC) + timedelta(seconds=1.5)
+    scheduled = _schedule(api, int(str(post["id"])), at)
+    assert scheduled["status"] == "scheduled"
+    with _worker(api):
+        assert not _live(api, "on-the-hour")
+        _wait_live(api, "on-the-hour", 10)
+    went_live = datetime.now(UTC)
+    assert went_live - at < timedelta(seconds=1.5)
+    with api.client("editor") as editor:
+        live = editor.get(f"/posts/{post['id']}").json()
+        assert live["status"] == "published"
+        assert live["published_at"].startswith(at.isoformat()[:19])
+
+
+def test_with_no_worker_at_the_time_it_goes_live_when_one_starts_and_says_how_late(
+    api: ApiWorld,
+) -> None:
+    post = api.create_post("writer", title="Running late")
+    _schedule(api, int(str(post["id"])), datetime.now(UTC) + timedelta(seconds=0.3))
+    time.sleep(1.5)
+    assert not _live(api, "running-late")
+    with _worker(api):
+        _wait_live(api, "running-late", 10)
+    with api.client("admin") as admin:
+        entries = admin.get("/audit", params={"target": f"post:{post['id']}"}).json()["items"]
+    publish = next(entry for entry in entries if entry["action"] == "post.publish")
+    assert publish["actor"] is None
+    assert publish["detail"]["source"] == "worker"
+    assert publish["detail"]["late_by_seconds"] >= 1.0
+
+
+def test_unscheduling_removes_the_task_and_nothing_goes_live(api: ApiWorld) -> None:
+    post = api.create_post("writer", title="Never mind")
+    _schedule(api, int(str(post["id"])), datetime.now(UTC) + timedelta(seconds=1))
+    with api.client("editor") as editor:
+        etag = editor.get(f"/posts/{post['id']}").headers["etag"]
+        back = editor.delete(f"/posts/{post['id']}/schedule", headers={"If-Match": etag})
+        assert back.json()["status"] == "draft"
+        queued = editor.get("/tasks", params={"state": "queued"}).json()["items"]
+        assert all(task["payload"].get("post_id") != post["id"] for task in queued)
+    with reading(api.engine) as connection:
+        states = connection.execute(select(tasks.c.state)).scalars().all()
+    assert states == ["cancelled"]
+    with _worker(api):
+        time.sleep(1.5)
+    assert not _live(api, "never-mind")
+
+
+def test_rescheduling_keeps_one_pending_task_and_writers_cannot_schedule(api: ApiWorld) -> None:
+    post = api.create_post("writer", title="Moved")
+    later = datetime.now(UTC) + timedelta(hours=1)
+    _schedule(api, int(str(post["id"])), later)
+    _schedule(api, int(str(post["id"])), later + timedelta(hours=1))
+    with reading(api.engine) as connection:
+        states = sorted(connection.execute(select(tasks.c.state)).scalars().all())
+    assert states == ["cancelled", "queued"]
+    with api.client("writer") as writer:
+        etag = writer.get(f"/posts/{post['id']}").headers["etag"]
+        refused = writer.post(
+            f"/posts/{post['id']}/schedule",
+            json={"at": later.isoformat()},
+            headers={"If-Match": etag},
+        )
+    assert refused.status_code == 403
+    with api.client("editor") as editor:
+        workers = editor.get("/workers")
+        assert workers.status_code == 200
+        assert editor.get("/tasks").json()["items"][0]["kind"] == "publish.scheduled"
+    with api.client("writer") as writer:
+        assert writer.get("/tasks").status_code == 403
