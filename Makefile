@@ -59,9 +59,11 @@ unit: install
 test: install browser-deps lint typecheck
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-# N=10000 make bench, DURATION=5 make bench, make bench BENCH_ARGS=--quick (docs/benchmarks.md).
+# N=10000 make bench, DURATION=5 make bench, make bench BENCH_ARGS=--quick (docs/benchmarks.md);
+# the queue benchmark: QUEUE_JOBS=20000 make bench, QUEUE_BENCH_ARGS=--no-procrastinate (docs/queue.md).
 bench: install bench-deps
 	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench.queue_bench $(QUEUE_BENCH_ARGS)
 
 # wrk, for the HTTP figures (Debian's package); without it the HTTP part is skipped.
 .PHONY: bench-deps

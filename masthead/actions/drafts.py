@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Connection
 
 from masthead.actions.context import Call, record_audit
+from masthead.actions.naming import SLUG_RULE
 from masthead.content.markdown import render_markdown
 from masthead.domain.permissions import (
     Actor,
@@ -236,9 +237,7 @@ def _check_content(connection: Connection, content: PostContent, post_id: int | 
     """Every slug known and well-formed; the post's own slug free (old slugs stay reserved)."""
     problems: list[FieldProblem] = []
     if not is_valid_slug(content.slug):
-        problems.append(
-            FieldProblem("slug", "use lowercase letters, digits and hyphens", "invalid_slug")
-        )
+        problems.append(FieldProblem("slug", SLUG_RULE, "invalid_slug"))
     if not content.authors:
         problems.append(FieldProblem("authors", "a post needs at least one author", "required"))
     for name, slugs, known in (

@@ -8,9 +8,9 @@ from sqlalchemy import Connection
 
 from masthead.actions.auth import require_admin
 from masthead.actions.context import Call, record_audit
-from masthead.domain.slugs import is_valid_slug
+from masthead.actions.naming import require_slug_and_name
 from masthead.domain.staff import Role, StaffKind, StaffMember
-from masthead.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from masthead.errors import Conflict, NotFound
 from masthead.store import staff as staff_store
 
 __all__ = ["StaffChanges", "add_staff", "change_staff", "find_staff"]
@@ -38,15 +38,7 @@ def find_staff(connection: Connection, slug: str) -> StaffMember:
 
 def add_staff(connection: Connection, call: Call, member: StaffMember) -> StaffMember:
     require_admin(call.actor)
-    problems = []
-    if not is_valid_slug(member.slug):
-        problems.append(
-            FieldProblem("slug", "use lowercase letters, digits and hyphens", "invalid_slug")
-        )
-    if not member.name.strip():
-        problems.append(FieldProblem("name", "a staff member needs a name", "required"))
-    if problems:
-        raise InvalidInput(problems)
+    require_slug_and_name(member.slug, member.name, "a staff member")
     if staff_store.get_staff(connection, member.slug) is not None:
         raise Conflict(f"the slug {member.slug!r} is taken", code="slug_taken")
     staff_store.save_staff(connection, member, call.at)
@@ -68,8 +60,7 @@ def change_staff(
         kind=current.kind if changes.kind is None else changes.kind,
         bio=current.bio if changes.bio is None else changes.bio,
     )
-    if not profile.name.strip():
-        raise InvalidInput([FieldProblem("name", "a staff member needs a name", "required")])
+    require_slug_and_name(profile.slug, profile.name, "a staff member")
     staff_store.save_staff(connection, profile, call.at)
     if changes.role is not None or changes.active is not None:
         staff_store.set_standing(

@@ -6,9 +6,9 @@ from sqlalchemy import Connection
 
 from masthead.actions.auth import require_admin
 from masthead.actions.context import Call, record_audit
-from masthead.domain.slugs import is_valid_slug
+from masthead.actions.naming import require_slug_and_name
 from masthead.domain.staff import Tag
-from masthead.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from masthead.errors import Conflict, NotFound
 from masthead.store import tags as tag_store
 
 __all__ = ["add_tag", "change_tag", "delete_tag", "find_tag"]
@@ -22,15 +22,7 @@ def find_tag(connection: Connection, slug: str) -> Tag:
 
 
 def _check(tag: Tag) -> None:
-    problems = []
-    if not is_valid_slug(tag.slug):
-        problems.append(
-            FieldProblem("slug", "use lowercase letters, digits and hyphens", "invalid_slug")
-        )
-    if not tag.name.strip():
-        problems.append(FieldProblem("name", "a tag needs a name", "required"))
-    if problems:
-        raise InvalidInput(problems)
+    require_slug_and_name(tag.slug, tag.name, "a tag")
 
 
 def add_tag(connection: Connection, call: Call, tag: Tag) -> Tag:

@@ -1,7 +1,10 @@
 """Markdown (CommonMark + GFM) to sanitised HTML, with highlighted code and heading ids.
 
-The renderer is cmark-gfm (through `cmarkgfm`): it was the fastest of the candidates
-measured on the same corpus (`make bench`, docs/rendering.md).
+The renderer is cmark-gfm (through `cmarkgfm`), GitHub's own GFM implementation. On the
+bench corpus (`make bench`, docs/benchmarks.md) pyromark renders about 7x faster and
+markdown-it-py about 28x slower; we keep cmark-gfm because pyromark turns no bare URLs
+into links (a GFM extension we promise) and cmark-gfm is only ~7 % of this pipeline's
+time (Pygments and the sanitiser dominate). Bodies are rendered on save, not per view.
 """
 
 from __future__ import annotations

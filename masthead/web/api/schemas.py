@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import Path as FastAPIPath
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from masthead.domain.posts import Post, PostStatus, Revision, RevisionSource
+from masthead.domain.posts import Post, PostContent, PostStatus, Revision, RevisionSource
 from masthead.domain.staff import Role, StaffKind, StaffMember, Tag
 from masthead.domain.text import first_control_character
 from masthead.errors import FieldProblem, InvalidInput
@@ -215,38 +215,37 @@ class SiteSettingsPatch(Strict):
     timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
 
 
+def _content(content: PostContent) -> dict[str, Any]:
+    return {
+        "slug": content.slug,
+        "title": content.title,
+        "dek": content.dek,
+        "body": content.body,
+        "tags": list(content.tags),
+        "authors": list(content.authors),
+    }
+
+
 def post_out(post: Post, public_url: str) -> PostOut:
-    content = post.content
     return PostOut(
+        **_content(post.content),
         id=post.id,
-        slug=content.slug,
-        title=content.title,
-        dek=content.dek,
-        body=content.body,
-        tags=list(content.tags),
-        authors=list(content.authors),
         status=post.status,
         published_at=post.published_at,
         revision=post.revision,
         published_revision=post.published_revision,
         body_html=post.body_html,
         reading_time=post.reading_time,
-        url=f"{public_url}/posts/{content.slug}/",
+        url=f"{public_url}/posts/{post.content.slug}/",
         created_at=post.created_at,
         updated_at=post.updated_at,
     )
 
 
 def revision_out(revision: Revision) -> RevisionOut:
-    content = revision.content
     return RevisionOut(
+        **_content(revision.content),
         number=revision.number,
-        slug=content.slug,
-        title=content.title,
-        dek=content.dek,
-        body=content.body,
-        tags=list(content.tags),
-        authors=list(content.authors),
         body_html=revision.body_html,
         reading_time=revision.reading_time,
         source=revision.source,
