@@ -38,14 +38,16 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Chromium and axe-core for the browser tests: Debian's chromium, axe-core from npm.
+# System tools the tests drive: Debian's chromium (browser tests), curl and jq (the API
+# docs' examples); axe-core from npm. Installed with apt-get when running as root.
+TEST_PACKAGES := chromium chromium-driver curl jq
 browser-deps: $(NODE_STAMP)
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || ! command -v jq >/dev/null || ! command -v curl >/dev/null; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			(apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
-			 (apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null)) \
-			|| echo "could not install chromium: the browser tests will skip"; \
-		else echo "no /usr/bin/chromium and no root apt-get: the browser tests will skip"; fi; \
+			(apt-get install -y -q $(TEST_PACKAGES) >/dev/null 2>&1 || \
+			 (apt-get update -q >/dev/null && apt-get install -y -q $(TEST_PACKAGES) >/dev/null)) \
+			|| echo "could not install $(TEST_PACKAGES): the tests needing them will skip"; \
+		else echo "missing chromium, curl or jq, and no root apt-get: those tests will skip"; fi; \
 	fi
 
 $(NODE_STAMP): tests/browser/package.json tests/browser/package-lock.json
