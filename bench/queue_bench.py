@@ -1,9 +1,11 @@
 """`python -m bench.queue_bench`: the task queue against a bare claim loop and procrastinate.
 
 Throughput: N no-op tasks enqueued in one transaction while the workers wait, timed
-from the commit to the last success. Latency: idle workers, one task at a time,
-enqueue (the task's `created_at`) → claim (its run's `started_at`). Every goal of
-issue 5 is printed with its figure and met / missed.
+from the commit to the last success. SQLite with 2 processes runs twice: as shipped,
+and with the workers' write turns switched off ("no write turns"), for comparison.
+Latency: idle workers, one task at a time, enqueue (the task's `created_at`) → claim
+(its run's `started_at`). Every goal of issue 5 is printed with its figure and
+met / missed.
 """
 
 from __future__ import annotations
@@ -75,10 +77,11 @@ def fresh_database(kind: str, workdir: Path, name: str) -> str:
 
 
 def start_workers(
-    url: str, count: int, concurrency: int, log: Path
+    url: str, count: int, concurrency: int, log: Path, *, turns: bool = True
 ) -> list[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
+        **({} if turns else {"BENCH_NO_WRITE_TURNS": "1"}),
         "MASTHEAD_DATABASE_URL": url,
         "MASTHEAD_QUEUE_TASK_MODULES": "bench.queue_handlers",
         "MASTHEAD_QUEUE_POLL_SECONDS": str(POLL_SECONDS),
@@ -108,13 +111,14 @@ def wait_for(check: Callable[[], bool], timeout: float = 600) -> None:
 
 
 def masthead_throughput(
-    kind: str, workdir: Path, processes: int, concurrency: int, jobs: int
+    kind: str, workdir: Path, processes: int, concurrency: int, jobs: int, *, turns: bool = True
 ) -> Result:
-    url = fresh_database(kind, workdir, f"bench_queue_{kind}_{processes}_{concurrency}")
+    name = f"bench_queue_{kind}_{processes}_{concurrency}" + ("" if turns else "_noturns")
+    url = fresh_database(kind, workdir, name)
     engine = open_engine(url)
     migrate(engine)
-    log = workdir / f"workers-{kind}-{processes}-{concurrency}.log"
-    started = start_workers(url, processes, concurrency, log)
+    log = workdir / f"{name}.log"
+    started = start_workers(url, processes, concurrency, log, turns=turns)
     wait_for(lambda: _count(engine, select(func.count()).select_from(workers)) == processes)
     now = datetime.now(UTC)
     row = {"kind": "bench.noop", "payload": "{}", "state": "queued", "priority": 0}
@@ -133,8 +137,9 @@ def masthead_throughput(
     stop_workers(started)
     engine.dispose()
     locked = log.read_text(errors="replace").count("database is locked")
+    system = "masthead" if turns else "no write turns"
     result = Result(
-        "masthead", kind, processes, concurrency, jobs / elapsed, shares, locked_errors=locked
+        system, kind, processes, concurrency, jobs / elapsed, shares, locked_errors=locked
     )
     result.p50_ms, result.p99_ms = latency
     return result
@@ -222,7 +227,7 @@ def procrastinate_throughput(
 # --- report --------------------------------------------------------------------------
 
 
-WIDTHS = (14, 10, 11, 9, 9, 9)
+WIDTHS = (16, 10, 11, 9, 9, 9)
 
 
 def _row(cells: tuple[str, ...], shares: str = "") -> str:
@@ -346,6 +351,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
             say(f"masthead {kind} 1×1 …")
             results.append(masthead_throughput(kind, workdir, 1, 1, args.jobs))
+            if kind == "sqlite":
+                say(f"masthead {kind} 2×{CONCURRENCY}, no write turns …")
+                results.append(
+                    masthead_throughput(kind, workdir, 2, CONCURRENCY, args.jobs, turns=False)
+                )
         for kind, counts in (("sqlite", (1, 2)), ("postgres", (1, 4))):
             for processes in counts:
                 say(f"bare loop {kind} {processes} …")

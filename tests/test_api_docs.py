@@ -93,7 +93,15 @@ def test_the_error_table_lists_exactly_the_problem_codes() -> None:
 
 def test_the_doc_covers_every_topic_of_the_api() -> None:
     text = DOC.read_text(encoding="utf-8")
-    for heading in ("Retrying safely", "Editing together", "Roles", "Errors", "Limits"):
+    for heading in (
+        "Scheduling",
+        "Tasks and workers",
+        "Retrying safely",
+        "Editing together",
+        "Roles",
+        "Errors",
+        "Limits",
+    ):
         assert f"\n## {heading}\n" in text
     for phrase in (
         "MASTHEAD_EDGE_SECRETS",
@@ -105,8 +113,25 @@ def test_the_doc_covers_every_topic_of_the_api() -> None:
         "Idempotent-Replayed: true",
         "Retry-After",
         "next_cursor",
+        "/api/v1/posts/{id}/schedule",
+        "DELETE /api/v1/posts/{id}/schedule",
+        "publish.scheduled",
+        "GET /api/v1/tasks",
+        "/api/v1/tasks/{id}/retry",
+        "/api/v1/tasks/{id}/cancel",
+        "GET /api/v1/workers",
+        "--no-worker",
     ):
         assert phrase in text, phrase
+
+
+def test_the_role_table_covers_the_queue() -> None:
+    roles = _section(DOC.read_text(encoding="utf-8"), "Roles")
+    rows = [line for line in roles.splitlines() if line.startswith("| ")]
+    for what in ("schedule", "tasks", "workers"):
+        row = next((line for line in rows if what in line.split("|")[1]), None)
+        assert row is not None, f"the role table has no row for {what}"
+        assert row.split("|")[2:5] == [" no (403) ", " yes ", " yes "], row
 
 
 @pytest.fixture

@@ -189,3 +189,19 @@ def test_control_characters_are_refused_with_the_field_named(api: ApiWorld) -> N
         response = writer.post("/posts", json={"title": "Bad\u0000title", "body": "ok\u0001"})
     assert response.status_code == 422
     assert {error["field"] for error in response.json()["errors"]} == {"title", "body"}
+
+
+def test_control_characters_in_addresses_are_refused_not_crashed_on(api: ApiWorld) -> None:
+    with api.client("editor") as editor:
+        for path in ("/posts?author=%00x", "/posts?q=a%01", "/tags/%00", "/staff/a%0Bb"):
+            response = editor.get(path)
+            assert response.status_code == 422, (path, response.text[:200])
+            assert response.json()["code"] == "validation_failed"
+        newline = editor.get("/staff/a%0Ab")
+        assert (newline.status_code, newline.json()["code"]) == (404, "not_found")
+    with api.server.client() as public:
+        reference = public.get("/no-such-page/").content
+        for path in ("/tag/%00/", "/author/%01x/", "/posts/a%00b/", "/?x=%00"):
+            response = public.get(path)
+            assert response.status_code == 404, path
+            assert response.content == reference

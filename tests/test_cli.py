@@ -160,3 +160,19 @@ def test_production_refuses_to_start_without_a_strong_edge_secret(tmp_path: Path
         )  # fmt: skip
         assert refused.returncode == 5
         assert "refusing to start in production" in refused.stderr
+
+
+def test_posts_can_be_scheduled_and_unscheduled_from_the_command_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'site.db'}"
+    _masthead("init", "--demo", database_url=url)
+    slug = "how-we-count-reading-time"
+    scheduled = _masthead(
+        "posts", "schedule", slug, "--at", "2030-01-01T09:00:00", database_url=url
+    )
+    assert scheduled.returncode == 0, scheduled.stderr
+    tasks = json.loads(_masthead("tasks", "list", "--json", database_url=url).stdout)
+    assert [task["kind"] for task in tasks["items"]] == ["publish.scheduled"]
+    assert _masthead("posts", "unschedule", slug, database_url=url).returncode == 0
+    lines = _masthead("posts", "list", database_url=url).stdout.splitlines()
+    assert any("\tdraft\t" in line and slug in line for line in lines)
+    assert _masthead("posts", "unschedule", "nope", database_url=url).returncode == 3

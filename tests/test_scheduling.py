@@ -130,3 +130,45 @@ def test_rescheduling_keeps_one_pending_task_and_writers_cannot_schedule(api: Ap
         assert editor.get("/tasks").json()["items"][0]["kind"] == "publish.scheduled"
     with api.client("writer") as writer:
         assert writer.get("/tasks").status_code == 403
+
+
+def test_publishing_a_scheduled_post_early_dates_it_now_and_drops_the_task(
+    api: ApiWorld,
+) -> None:
+    post = api.create_post("writer", title="Early bird")
+    _schedule(api, int(str(post["id"])), datetime.now(UTC) + timedelta(days=30))
+    with api.client("editor") as editor:
+        etag = editor.get(f"/posts/{post['id']}").headers["etag"]
+        live = editor.post(f"/posts/{post['id']}/publish", headers={"If-Match": etag}).json()
+    assert datetime.fromisoformat(live["published_at"]) <= datetime.now(UTC)
+    with reading(api.engine) as connection:
+        assert connection.execute(select(tasks.c.state)).scalars().all() == ["cancelled"]
+
+
+def test_a_scheduled_publish_retried_early_by_hand_does_not_publish(api: ApiWorld) -> None:
+    post = api.create_post("writer", title="Not yet")
+    _schedule(api, int(str(post["id"])), datetime.now(UTC) + timedelta(days=30))
+    with api.client("editor") as editor:
+        task_id = editor.get("/tasks").json()["items"][0]["id"]
+        assert editor.post(f"/tasks/{task_id}/cancel").status_code == 200
+        assert editor.post(f"/tasks/{task_id}/retry").status_code == 200
+        with _worker(api):
+            deadline = time.monotonic() + 10
+            while editor.get(f"/tasks/{task_id}").json()["state"] != "failed":
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        detail = editor.get(f"/tasks/{task_id}").json()
+    assert "due at" in (detail["last_error"] or "")
+    assert not _live(api, "not-yet")
+
+
+def test_a_live_slug_stays_reserved_until_the_rename_goes_live(api: ApiWorld) -> None:
+    post = api.create_post("editor", title="Keep me")
+    with api.client("editor") as editor:
+        editor.post(f"/posts/{post['id']}/publish", headers={"If-Match": '"rev-1"'})
+        editor.patch(
+            f"/posts/{post['id']}", json={"slug": "kept-elsewhere"}, headers={"If-Match": '"rev-1"'}
+        )
+        thief = editor.post("/posts", json={"title": "Thief", "slug": "keep-me"})
+    assert thief.status_code == 409
+    assert thief.json()["code"] == "slug_taken"

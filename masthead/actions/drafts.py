@@ -81,7 +81,7 @@ def require_action(
     target = next_status(action, post.status)
     if target is None:
         raise InvalidTransition(
-            f"a post that is {post.status.value} cannot be {action.value}ed",
+            f"{action.value} is not a step a post that is {post.status.value} can take",
             current_status=post.status.value,
         )
     return target

@@ -19,8 +19,17 @@ from masthead.errors import NotFound
 from masthead.store import posts as post_store
 from masthead.store import published, slugs
 from masthead.store.public import find_published_slug
+from masthead.store.tasks import cancel_pending_with_key
 
-__all__ = ["archive_post", "publish", "publish_post", "unpublish", "unpublish_post"]
+__all__ = [
+    "archive_post",
+    "cancel_scheduled_publish",
+    "publish",
+    "publish_post",
+    "scheduled_publish_key",
+    "unpublish",
+    "unpublish_post",
+]
 
 
 def publish(
@@ -74,9 +83,13 @@ def unpublish(
 
 
 def publish_post(connection: Connection, call: Call, post_id: int) -> Post:
+    """Publish now. A scheduled post goes live now, and its scheduled publish is dropped."""
     post = find_post(connection, call.actor, post_id, lock=True)
     require_action(connection, call, PostAction.PUBLISH, post)
-    live = publish(connection, post_id, at=call.at)
+    early = post.status is PostStatus.SCHEDULED
+    if early:
+        cancel_scheduled_publish(connection, post_id, call.at)
+    live = publish(connection, post_id, at=call.at, published_at=call.at if early else None)
     record_audit(connection, call, "post.publish", "post", post_id, revision=live.revision)
     return live
 
@@ -93,9 +106,19 @@ def archive_post(connection: Connection, call: Call, post_id: int) -> Post:
     """Deleted from view, kept for the record."""
     post = find_post(connection, call.actor, post_id, lock=True)
     require_action(connection, call, PostAction.ARCHIVE, post)
+    cancel_scheduled_publish(connection, post_id, call.at)
     archived = unpublish(connection, post_id, at=call.at, status=PostStatus.ARCHIVED)
     record_audit(connection, call, "post.archive", "post", post_id)
     return archived
+
+
+def scheduled_publish_key(post_id: int) -> str:
+    """The unique key of a post's scheduled publish: at most one is pending."""
+    return f"publish:{post_id}"
+
+
+def cancel_scheduled_publish(connection: Connection, post_id: int, at: datetime) -> None:
+    cancel_pending_with_key(connection, scheduled_publish_key(post_id), at)
 
 
 def _existing(connection: Connection, post_id: int) -> Post:

@@ -13,22 +13,33 @@ from sqlalchemy import Connection
 
 from masthead.actions.context import WORKER, Call, record_audit
 from masthead.actions.drafts import find_post, require_action
-from masthead.actions.publishing import publish
+from masthead.actions.publishing import (
+    cancel_scheduled_publish,
+    publish,
+    scheduled_publish_key,
+)
 from masthead.actions.tasks import enqueue
 from masthead.domain.permissions import PostAction
 from masthead.domain.posts import Post, PostStatus, RevisionSource
 from masthead.domain.tasks import NewTask
-from masthead.errors import FieldProblem, InvalidInput, InvalidTransition
+from masthead.errors import FieldProblem, InvalidInput, InvalidTransition, MastheadError
 from masthead.store import posts as post_store
-from masthead.store import tasks as task_store
 
-__all__ = ["SCHEDULED_PUBLISH", "publish_when_due", "schedule_post", "unschedule_post"]
+__all__ = [
+    "SCHEDULED_PUBLISH",
+    "NotDueYet",
+    "publish_when_due",
+    "schedule_post",
+    "unschedule_post",
+]
 
 SCHEDULED_PUBLISH = "publish.scheduled"
 
 
-def _key(post_id: int) -> str:
-    return f"publish:{post_id}"
+class NotDueYet(MastheadError):
+    """A scheduled publish ran before its time (retried by hand): it must not publish."""
+
+    code = "not_due_yet"
 
 
 def schedule_post(connection: Connection, call: Call, post_id: int, at: datetime) -> Post:
@@ -37,13 +48,18 @@ def schedule_post(connection: Connection, call: Call, post_id: int, at: datetime
         raise InvalidInput([FieldProblem("at", "give a time zone, e.g. 2026-12-01T09:00:00Z")])
     post = find_post(connection, call.actor, post_id, lock=True)
     target = require_action(connection, call, PostAction.SCHEDULE, post)
-    _cancel_pending(connection, post_id, call.at)
+    cancel_scheduled_publish(connection, post_id, call.at)
     post_store.set_status(
         connection, post_id, target, at=call.at, published_at=at, published_revision=None
     )
     task = enqueue(
         connection,
-        NewTask(SCHEDULED_PUBLISH, {"post_id": post_id}, not_before=at, unique_key=_key(post_id)),
+        NewTask(
+            SCHEDULED_PUBLISH,
+            {"post_id": post_id},
+            not_before=at,
+            unique_key=scheduled_publish_key(post_id),
+        ),
         at=call.at,
     )
     record_audit(
@@ -61,7 +77,7 @@ def unschedule_post(connection: Connection, call: Call, post_id: int) -> Post:
             f"a post that is {post.status.value} is not scheduled",
             current_status=post.status.value,
         )
-    _cancel_pending(connection, post_id, call.at)
+    cancel_scheduled_publish(connection, post_id, call.at)
     post_store.set_status(
         connection,
         post_id,
@@ -78,11 +94,14 @@ def publish_when_due(connection: Connection, post_id: int, at: datetime) -> floa
     """The worker's half: publish a still-scheduled post; return how late, in seconds.
 
     Idempotent: a post that was unscheduled, or already published, is left alone (None).
+    A post whose time has not come (a task retried early by hand) is refused.
     """
     post = post_store.get_post(connection, post_id, lock=True)
     if post is None or post.status is not PostStatus.SCHEDULED or post.published_at is None:
         return None
     due = post.published_at
+    if due > at:
+        raise NotDueYet(f"post {post_id} is due at {due.isoformat()}; schedule it again to move it")
     publish(connection, post_id, at=at, published_at=due)
     lateness = max(0.0, (at - due).total_seconds())
     call = Call(actor=WORKER, at=at, source=RevisionSource.WORKER)
@@ -97,15 +116,6 @@ def publish_when_due(connection: Connection, post_id: int, at: datetime) -> floa
         late_by_seconds=round(lateness, 3),
     )
     return lateness
-
-
-def _cancel_pending(connection: Connection, post_id: int, at: datetime) -> None:
-    task_id = task_store.pending_with_key(connection, _key(post_id))
-    if task_id is None:
-        return
-    task = task_store.get_task(connection, task_id, lock=True)
-    if task is not None:
-        task_store.cancel(connection, task, at)
 
 
 def _reload(connection: Connection, post_id: int) -> Post:

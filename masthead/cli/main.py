@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Connection
 
 from masthead.actions.exporting import export_folder
 from masthead.actions.importing import import_folder
-from masthead.actions.scheduling import schedule_post
+from masthead.actions.scheduling import schedule_post, unschedule_post
 from masthead.actions.setup import initialise
 from masthead.cli.audit import audit_command
 from masthead.cli.context import load_configuration, now, open_database, operator_call
@@ -151,11 +152,23 @@ def posts_schedule(
     """Publish a post at a time; a worker (or `masthead serve`) does it then."""
     when = at if at.tzinfo else at.replace(tzinfo=UTC)
     with errors_to_exit_codes(), writing(open_database()) as connection:
-        post_id = get_post_id(connection, slug)
-        if post_id is None:
-            raise NotFound(f"no post {slug!r}")
-        schedule_post(connection, operator_call(), post_id, when)
+        schedule_post(connection, operator_call(), _post_id(connection, slug), when)
     typer.echo(f"{slug} will be published at {when.isoformat()}")
+
+
+@posts_app.command("unschedule")
+def posts_unschedule(slug: Annotated[str, typer.Argument(help="The post's slug.")]) -> None:
+    """Cancel a scheduled publish: the post goes back to a draft."""
+    with errors_to_exit_codes(), writing(open_database()) as connection:
+        unschedule_post(connection, operator_call(), _post_id(connection, slug))
+    typer.echo(f"{slug} is a draft again; its scheduled publish is cancelled")
+
+
+def _post_id(connection: Connection, slug: str) -> int:
+    post_id = get_post_id(connection, slug)
+    if post_id is None:
+        raise NotFound(f"no post {slug!r}")
+    return post_id
 
 
 @posts_app.command("list")

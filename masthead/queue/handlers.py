@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from masthead.actions.scheduling import SCHEDULED_PUBLISH, publish_when_due
+from masthead.actions.scheduling import SCHEDULED_PUBLISH, NotDueYet, publish_when_due
 from masthead.queue.context import TaskContext
 from masthead.queue.errors import PermanentError
 from masthead.queue.registry import Registry
@@ -20,9 +20,12 @@ def publish_scheduled(context: TaskContext) -> None:
     post_id = context.payload.get("post_id")
     if not isinstance(post_id, int):
         raise PermanentError(f"payload has no post_id: {dict(context.payload)!r}")
-    with writing(context.engine) as connection:
-        context.fence(connection)
-        lateness = publish_when_due(connection, post_id, datetime.now(UTC))
+    try:
+        with writing(context.engine) as connection:
+            context.fence(connection)
+            lateness = publish_when_due(connection, post_id, datetime.now(UTC))
+    except NotDueYet as early:
+        raise PermanentError(str(early)) from early
     if lateness is not None:
         log.info("published post %s, %.3f s after its time", post_id, lateness)
 

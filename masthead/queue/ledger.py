@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from masthead.domain.tasks import Claim, Worker, after_lost
+from masthead.queue.turns import WriteTurns
 from masthead.settings import Settings
 from masthead.store import tasks as task_store
 from masthead.store import workers as worker_store
@@ -52,6 +53,7 @@ class Ledger:
         self._lease = timedelta(seconds=settings.queue_lease_seconds)
         self._max_lost = settings.queue_max_lost_runs
         self._connection: Connection | None = None
+        self._turns = WriteTurns(engine)
 
     @contextmanager
     def _own_transaction(self) -> Iterator[Connection]:
@@ -63,7 +65,7 @@ class Ledger:
         if self._connection is None:
             self._connection = self._engine.connect().execution_options(masthead_write=True)
         try:
-            with self._connection.begin():
+            with self._turns.take(), self._connection.begin():
                 yield self._connection
         except SQLAlchemyError:
             self.close()
@@ -75,12 +77,12 @@ class Ledger:
             self._connection = None
 
     def register(self) -> None:
-        with writing(self._engine) as connection:
+        with self._turns.take(), writing(self._engine) as connection:
             worker_store.register(connection, self._worker)
 
     def deregister(self) -> None:
         self.close()
-        with writing(self._engine) as connection:
+        with self._turns.take(), writing(self._engine) as connection:
             worker_store.deregister(connection, self._worker.id)
 
     def settle_and_claim(
@@ -115,7 +117,7 @@ class Ledger:
     def heartbeat(self, held: Collection[RunKey]) -> set[RunKey]:
         """Renew the leases of `held` and say the worker is alive; returns runs still held."""
         now = self._clock()
-        with writing(self._engine) as connection:
+        with self._turns.take(), writing(self._engine) as connection:
             worker_store.touch(connection, self._worker, now)
             return task_store.renew(
                 connection, worker_id=self._worker.id, keys=held, now=now, lease=self._lease
@@ -124,7 +126,7 @@ class Ledger:
     def reap(self) -> set[RunKey]:
         """Mark runs whose lease expired as lost and requeue (or fail) their tasks."""
         now = self._clock()
-        with writing(self._engine) as connection:
+        with self._turns.take(), writing(self._engine) as connection:
             expired = task_store.expired_runs(connection, now)
             decided = [
                 (item, after_lost(lost_before=item.lost_count, max_lost=self._max_lost))

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, insert, select
 
-from masthead.store.schema import posts, slug_redirects
+from masthead.store.schema import posts, published_posts, slug_redirects
 
 __all__ = ["add_redirect", "redirect_target", "remove_redirect", "slug_owner"]
 
@@ -26,10 +26,15 @@ def redirect_target(connection: Connection, old_slug: str) -> int | None:
 
 
 def slug_owner(connection: Connection, slug: str) -> int | None:
-    """The post that holds `slug`, as its current slug or one it used to have."""
-    current = connection.execute(select(posts.c.id).where(posts.c.slug == slug)).scalar()
-    if current is not None:
-        return int(current)
+    """The post that holds `slug`: its working slug, the slug it is live under, or one it
+    used to have."""
+    for query in (
+        select(posts.c.id).where(posts.c.slug == slug),
+        select(published_posts.c.post_id).where(published_posts.c.slug == slug),
+    ):
+        found = connection.execute(query).scalar()
+        if found is not None:
+            return int(found)
     return redirect_target(connection, slug)
 
 

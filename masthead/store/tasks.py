@@ -487,3 +487,10 @@ def _run_from_row(row: Row[Any]) -> Run:
         error_code=row.error_code,
         error=row.error,
     )
+
+
+def cancel_pending_with_key(connection: Connection, key: str, now: datetime) -> bool:
+    """Cancel the pending task holding `key`, if there is one."""
+    task_id = pending_with_key(connection, key)
+    task = get_task(connection, task_id, lock=True) if task_id is not None else None
+    return task is not None and cancel(connection, task, now)

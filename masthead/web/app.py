@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -18,14 +21,16 @@ from masthead.store.engine import open_engine, reading
 from masthead.web.api.app import API_PREFIX, create_api
 from masthead.web.api.limits import BodyLimits
 from masthead.web.edge import EdgeGuard, is_internal
+from masthead.web.hygiene import RefuseControlCharacters
 from masthead.web.idempotency import Idempotency
 from masthead.web.problems import problem
 from masthead.web.public import HTML, not_found_body, public_routes
-from masthead.web.state import AppState
+from masthead.web.state import AppState, app_state
 
 __all__ = ["MIN_EDGE_SECRET_LENGTH", "InsecureConfiguration", "create_app"]
 
 MIN_EDGE_SECRET_LENGTH = 32
+Responder = Callable[[Request], Awaitable[Response]]
 
 
 class InsecureConfiguration(MastheadError):
@@ -51,7 +56,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     site.mount(API_PREFIX, BodyLimits(api, settings.max_body_bytes))
     site.add_exception_handler(NotFound, _not_found)
     site.add_exception_handler(HTTPException, _http_error)
-    return EdgeGuard(site, settings, engine, not_found_page)
+    not_found = not_found_responder(state)
+    guarded = RefuseControlCharacters(site, _refusal(not_found))
+    return EdgeGuard(guarded, settings, engine, not_found)
 
 
 def _refuse_weak_production(settings: Settings, engine: Engine) -> None:
@@ -70,10 +77,26 @@ def _refuse_weak_production(settings: Settings, engine: Engine) -> None:
     )
 
 
-async def not_found_page(request: Request) -> Response:
+def _refusal(not_found: Responder) -> Responder:
+    """An address with a control character: the API says why; the public site, 404."""
+
+    async def refuse(request: Request) -> Response:
+        if is_internal(request.url.path):  # past the edge guard: an API caller
+            return problem(422, "validation_failed", "the address holds a control character")
+        return await not_found(request)
+
+    return refuse
+
+
+def not_found_responder(state: AppState) -> Responder:
     """The public 404: the same bytes for any unknown address."""
-    body = not_found_body(request)
-    return Response(body, status_code=404, media_type=HTML, headers={"Cache-Control": "no-store"})
+
+    async def not_found(_request: Request) -> Response:
+        body = await run_in_threadpool(not_found_body, state)
+        headers = {"Cache-Control": "no-store"}
+        return Response(body, status_code=404, media_type=HTML, headers=headers)
+
+    return not_found
 
 
 async def _not_found(request: Request, _error: Exception) -> Response:
@@ -83,7 +106,7 @@ async def _not_found(request: Request, _error: Exception) -> Response:
     if canonical is not None:
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(canonical + query, status_code=301)
-    return await not_found_page(request)
+    return await not_found_responder(app_state(request))(request)
 
 
 async def _http_error(request: Request, error: Exception) -> Response:

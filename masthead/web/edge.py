@@ -50,7 +50,7 @@ class EdgeGuard:
             await self.app(scope, receive, send)
             return
         _log_refusal(scope, "missing" if presented is None else "wrong")
-        response = await self.not_found(Request({**scope, "app": self.app}))
+        response = await self.not_found(Request(scope))
         await response(scope, receive, send)
 
     def _presented(self, scope: Scope) -> str | None:

@@ -73,6 +73,7 @@ PROBLEM_CODES: dict[str, int] = {
     "tag_in_use": 409,
     "conflict": 409,
     "idempotency_in_flight": 409,
+    "unique_key_pending": 409,
     "stale_revision": 412,
     "payload_too_large": 413,
     "unsupported_media_type": 415,

@@ -21,7 +21,7 @@ from masthead.site.render import STYLESHEET, FeedInfo
 from masthead.store import public, slugs
 from masthead.store.engine import reading
 from masthead.web.conditional import conditional_response
-from masthead.web.state import app_state
+from masthead.web.state import AppState, app_state
 
 __all__ = ["HTML", "not_found_body", "public_routes"]
 
@@ -40,9 +40,10 @@ def _site(request: Request) -> Iterator[tuple[Connection, SiteInfo]]:
         yield connection, current_site(connection, state.settings)
 
 
-def not_found_body(request: Request) -> str:
-    with _site(request) as (_connection, site):
-        return app_state(request).renderer.not_found(site)
+def not_found_body(state: AppState) -> str:
+    with reading(state.engine) as connection:
+        site = current_site(connection, state.settings)
+    return state.renderer.not_found(site)
 
 
 def _page_number(request: Request) -> int:
