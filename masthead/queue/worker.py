@@ -134,12 +134,15 @@ class QueueWorker:
             self._wake.clear()
             self._collect(slots)
             free = slots.free()
-            claiming = free > 0 and (self._hungry or time.monotonic() >= next_poll)
+            looked_at = time.monotonic()
+            claiming = free > 0 and (self._hungry or looked_at >= next_poll)
             if claiming or self._unsettled:
                 claimed = self._commit(slots, free if claiming else 0)
                 if claiming:
                     self._hungry = claimed == free
-                    next_poll = time.monotonic() + self._settings.queue_poll_seconds
+                    # Counted from when this look began, so the time a claim takes does not
+                    # stretch the period: new work waits at most one poll interval.
+                    next_poll = looked_at + self._settings.queue_poll_seconds
             if not (self._hungry and slots.free() > 0):
                 self._wake.wait(self._pause(next_poll))
 
