@@ -205,3 +205,29 @@ def test_control_characters_in_addresses_are_refused_not_crashed_on(api: ApiWorl
             response = public.get(path)
             assert response.status_code == 404, path
             assert response.content == reference
+
+
+def test_cursors_out_of_range_are_refused_not_crashed_on(api: ApiWorld) -> None:
+    import base64
+
+    huge = base64.urlsafe_b64encode(b"id:99999999999999999999999").decode().rstrip("=")
+    with api.client("editor") as editor:
+        assert editor.get("/posts", params={"cursor": huge}).status_code == 422
+        assert editor.get("/tasks", params={"cursor": "9" * 20}).status_code == 422
+        assert editor.get("/audit", params={"cursor": huge}).status_code in {403, 422}
+
+
+def test_overlong_names_and_request_ids_are_handled_on_both_databases(api: ApiWorld) -> None:
+    with api.client("admin") as admin:
+        long_name = admin.post("/staff", json={"slug": "longname", "name": "n" * 201})
+        assert long_name.status_code == 422
+        assert long_name.json()["errors"][0]["field"] == "name"
+        tag = admin.post("/tags", json={"slug": "t", "name": "x" * 201})
+        assert tag.status_code == 422
+        created = admin.post(
+            "/tags", json={"slug": "fine", "name": "Fine"}, headers={"X-Request-Id": "r" * 500}
+        )
+        assert created.status_code == 201
+        entry = admin.get("/audit", params={"limit": 1}).json()["items"][0]
+        assert entry["request_id"] != "r" * 500
+        assert len(entry["request_id"]) <= 64

@@ -268,3 +268,11 @@ def test_the_cli_prints_a_json_summary(sqlite_url: str, tmp_path: Path) -> None:
     summary = json.loads(result.stdout)
     assert summary["posts"] == {"created": 3, "updated": 0, "unchanged": 0}
     assert summary["dry_run"] is False
+
+
+def test_overlong_names_are_reported_not_crashed_on(engine: Engine, tmp_path: Path) -> None:
+    staff = "- slug: wordy\n  name: " + "n" * 201 + "\n"
+    _folder(tmp_path, {"staff.yaml": staff, "tags.yaml": TAGS, "a.md": _post(title="t" * 301)})
+    problems = _problems(engine, tmp_path)
+    assert "a.md:2: title is longer than 300 characters" in problems
+    assert "staff.yaml:2: name is longer than 200 characters" in problems

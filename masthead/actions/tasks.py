@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 MAX_PAGE = 500
+MAX_TASK_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def list_tasks(
 def _parse_cursor(cursor: str | None) -> int | None:
     if cursor is None:
         return None
-    if not cursor.isdigit():
+    if not cursor.isdigit() or int(cursor) > MAX_TASK_ID:
         raise InvalidInput([FieldProblem("cursor", "not a cursor this listing gave out")])
     return int(cursor)
 

@@ -23,7 +23,7 @@ from masthead.domain.dates import parse_publish_date
 from masthead.domain.posts import PostContent, PostStatus
 from masthead.domain.slugs import is_valid_slug, slugify
 from masthead.domain.staff import StaffKind, StaffMember, Tag
-from masthead.domain.text import first_control_character
+from masthead.domain.text import FIELD_LIMITS, first_control_character
 from masthead.errors import ImportProblem
 
 __all__ = [
@@ -76,6 +76,9 @@ class _Problems:
             self.add(f"{key} must be text", *where, key)
             return ""
         text = str(value).strip()
+        limit = FIELD_LIMITS.get(key)
+        if limit is not None and len(text) > limit:
+            self.add(f"{key} is longer than {limit} characters", *where, key)
         index = first_control_character(text)
         if index is not None:
             self.add(f"{key} holds control character U+{ord(text[index]):04X}", *where, key)

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["first_control_character"]
+__all__ = ["FIELD_LIMITS", "MAX_NAME", "MAX_TITLE", "first_control_character"]
+
+MAX_TITLE = 300
+"""Characters in a post title."""
+MAX_NAME = 200
+"""Characters in a name, role title, department, or a token's name."""
+FIELD_LIMITS = {
+    "title": MAX_TITLE,
+    "name": MAX_NAME,
+    "role_title": MAX_NAME,
+    "department": MAX_NAME,
+}
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 

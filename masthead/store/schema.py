@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from masthead.domain.text import MAX_NAME, MAX_TITLE
+
 __all__ = [
     "audit_log",
     "edge_secrets",
@@ -89,9 +91,9 @@ staff = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("slug", String(80), nullable=False, unique=True),
-    Column("name", String(200), nullable=False),
-    Column("role_title", String(200), nullable=False, server_default=""),
-    Column("department", String(200), nullable=False, server_default=""),
+    Column("name", String(MAX_NAME), nullable=False),
+    Column("role_title", String(MAX_NAME), nullable=False, server_default=""),
+    Column("department", String(MAX_NAME), nullable=False, server_default=""),
     Column("kind", String(16), nullable=False),
     Column("bio", Text, nullable=False, server_default=""),
     Column("role", String(16), nullable=False, server_default="writer"),
@@ -105,7 +107,7 @@ tags = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("slug", String(80), nullable=False, unique=True),
-    Column("name", String(200), nullable=False),
+    Column("name", String(MAX_NAME), nullable=False),
     Column("description", Text, nullable=False, server_default=""),
     _timestamp("created_at"),
     _timestamp("updated_at"),
@@ -116,7 +118,7 @@ posts = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("slug", String(80), nullable=False, unique=True),
-    Column("title", String(300), nullable=False),
+    Column("title", String(MAX_TITLE), nullable=False),
     Column("dek", Text, nullable=False, server_default=""),
     Column("body", Text, nullable=False, server_default=""),
     Column("body_html", Text, nullable=False, server_default=""),
@@ -156,7 +158,7 @@ post_revisions = Table(
     Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
     Column("number", Integer, nullable=False),
     Column("slug", String(80), nullable=False),
-    Column("title", String(300), nullable=False),
+    Column("title", String(MAX_TITLE), nullable=False),
     Column("dek", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("body_html", Text, nullable=False),
@@ -177,7 +179,7 @@ published_posts = Table(
     Column("post_id", Integer, primary_key=True, autoincrement=False),
     Column("revision", Integer, nullable=False),
     Column("slug", String(80), nullable=False, unique=True),
-    Column("title", String(300), nullable=False),
+    Column("title", String(MAX_TITLE), nullable=False),
     Column("dek", Text, nullable=False),
     Column("body_html", Text, nullable=False),
     Column("reading_time", Integer, nullable=False),
@@ -223,7 +225,7 @@ tokens = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("staff_id", ForeignKey("staff.id"), nullable=False, index=True),
-    Column("name", String(200), nullable=False, server_default=""),
+    Column("name", String(MAX_NAME), nullable=False, server_default=""),
     Column("digest", String(64), nullable=False, unique=True, comment="SHA-256 of the token"),
     Column("hint", String(16), nullable=False, comment="the token's last characters"),
     _timestamp("created_at"),

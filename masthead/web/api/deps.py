@@ -23,6 +23,7 @@ from masthead.web.state import app_state
 __all__ = ["CallDep", "ChangeDep", "ReadDep", "SettingsDep", "WriteDep", "revision_etag"]
 
 REQUEST_ID_HEADER = "x-request-id"
+MAX_REQUEST_ID = 64
 
 
 def _bearer(request: Request) -> str:
@@ -30,6 +31,14 @@ def _bearer(request: Request) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("send a staff token: Authorization: Bearer …")
     return token.strip()
+
+
+def _request_id(request: Request) -> str:
+    """The caller's request id if it is a sane one, else a new one."""
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    if 0 < len(given) <= MAX_REQUEST_ID and given.isprintable():
+        return given
+    return uuid.uuid4().hex
 
 
 def current_call(request: Request) -> Call:
@@ -41,7 +50,7 @@ def current_call(request: Request) -> Call:
     call = Call(
         actor=actor,
         at=now,
-        request_id=request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex,
+        request_id=_request_id(request),
         idempotency_key=request.headers.get("idempotency-key"),
     )
     note_use(state.engine, call, request.scope.get("state", {}).get(SHARED_CONNECTION))

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from masthead.domain.posts import Post, PostContent, PostStatus, Revision, RevisionSource
 from masthead.domain.staff import Role, StaffKind, StaffMember, Tag
-from masthead.domain.text import first_control_character
+from masthead.domain.text import MAX_NAME, MAX_TITLE, first_control_character
 from masthead.errors import FieldProblem, InvalidInput
 from masthead.store.tokens import TokenRecord
 
@@ -28,7 +28,8 @@ Slug = Annotated[str, StringConstraints(min_length=1, max_length=80), Printable]
 MAX_ID = 2**31 - 1
 RowId = Annotated[int, FastAPIPath(ge=1, le=MAX_ID)]
 """An id or number in a URL: the range both databases can hold."""
-ShortText = Annotated[str, StringConstraints(max_length=300), Printable]
+ShortText = Annotated[str, StringConstraints(max_length=MAX_TITLE), Printable]
+Name = Annotated[str, StringConstraints(max_length=MAX_NAME), Printable]
 LongText = Annotated[str, StringConstraints(max_length=20_000), Printable]
 Body = Annotated[str, StringConstraints(max_length=500_000), Printable]
 SlugList = Annotated[list[Slug], Field(max_length=50)]
@@ -103,12 +104,12 @@ class RevisionList(BaseModel):
 
 class TagCreate(Strict):
     slug: Slug
-    name: ShortText
+    name: Name
     description: LongText = ""
 
 
 class TagPatch(Strict):
-    name: ShortText | None = None
+    name: Name | None = None
     description: LongText | None = None
 
 
@@ -125,18 +126,18 @@ class TagList(BaseModel):
 
 class StaffCreate(Strict):
     slug: Slug
-    name: ShortText
-    role_title: ShortText = ""
-    department: ShortText = ""
+    name: Name
+    role_title: Name = ""
+    department: Name = ""
     kind: StaffKind = StaffKind.PERSON
     role: Role = Role.WRITER
     bio: LongText = ""
 
 
 class StaffPatch(Strict):
-    name: ShortText | None = None
-    role_title: ShortText | None = None
-    department: ShortText | None = None
+    name: Name | None = None
+    role_title: Name | None = None
+    department: Name | None = None
     kind: StaffKind | None = None
     role: Role | None = None
     bio: LongText | None = None
@@ -165,7 +166,7 @@ class MeOut(StaffOut):
 
 class TokenCreate(Strict):
     staff: Slug
-    name: ShortText = ""
+    name: Name = ""
 
 
 class TokenOut(BaseModel):
@@ -294,7 +295,7 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = text.partition(":")
-        if kind == "id" and value.isdigit():
+        if kind == "id" and value.isdigit() and int(value) <= MAX_ID:
             return int(value)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
