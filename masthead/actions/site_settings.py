@@ -18,7 +18,13 @@ from masthead.settings import Settings
 from masthead.site.pages import SiteInfo
 from masthead.store.site_settings import load_overrides, save_overrides
 
-__all__ = ["SITE_KEYS", "current_site", "site_values", "update_site_settings"]
+__all__ = [
+    "SITE_KEYS",
+    "configured_site",
+    "current_site",
+    "site_values",
+    "update_site_settings",
+]
 
 SITE_KEYS = ("title", "kicker", "headline", "intro", "page_size", "timezone")
 MAX_TEXT = 300
@@ -27,13 +33,24 @@ _SETTING_NAMES = {"page_size": "page_size", "timezone": "timezone"}
 
 def site_values(connection: Connection, settings: Settings) -> dict[str, Any]:
     """Every site setting: the stored value if there is one, else the configured default."""
-    defaults = {key: getattr(settings, _SETTING_NAMES.get(key, f"site_{key}")) for key in SITE_KEYS}
     stored = {key: value for key, value in load_overrides(connection).items() if key in SITE_KEYS}
-    return {**defaults, **stored}
+    return {**_defaults(settings), **stored}
+
+
+def _defaults(settings: Settings) -> dict[str, Any]:
+    return {key: getattr(settings, _SETTING_NAMES.get(key, f"site_{key}")) for key in SITE_KEYS}
 
 
 def current_site(connection: Connection, settings: Settings) -> SiteInfo:
-    values = site_values(connection, settings)
+    return _site_info(site_values(connection, settings), settings)
+
+
+def configured_site(settings: Settings) -> SiteInfo:
+    """The site as configured, before any stored change (for when the database is away)."""
+    return _site_info(_defaults(settings), settings)
+
+
+def _site_info(values: dict[str, Any], settings: Settings) -> SiteInfo:
     return SiteInfo(
         title=values["title"],
         kicker=values["kicker"],

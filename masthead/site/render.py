@@ -60,6 +60,9 @@ class Renderer:
     def not_found(self, site: SiteInfo) -> str:
         return self.environment.get_template("not_found.html").render(site=site)
 
+    def unavailable(self, site: SiteInfo) -> str:
+        return self.environment.get_template("unavailable.html").render(site=site)
+
     def feed(self, site: SiteInfo, feed: FeedInfo, posts: Sequence[PostPage]) -> str:
         updated = max((page.post.updated_at for page in posts), default=EPOCH)
         return self.environment.get_template("feed.xml").render(

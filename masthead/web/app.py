@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,12 +25,13 @@ from masthead.web.edge import EdgeGuard, is_internal
 from masthead.web.hygiene import RefuseControlCharacters
 from masthead.web.idempotency import Idempotency
 from masthead.web.problems import problem
-from masthead.web.public import HTML, not_found_body, public_routes
+from masthead.web.public import HTML, not_found_body, public_routes, unavailable_body
 from masthead.web.state import AppState, app_state
 
 __all__ = ["MIN_EDGE_SECRET_LENGTH", "InsecureConfiguration", "create_app"]
 
 MIN_EDGE_SECRET_LENGTH = 32
+RETRY_AFTER_SECONDS = 5
 Responder = Callable[[Request], Awaitable[Response]]
 
 
@@ -56,6 +58,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     site.mount(API_PREFIX, BodyLimits(api, settings.max_body_bytes))
     site.add_exception_handler(NotFound, _not_found)
     site.add_exception_handler(HTTPException, _http_error)
+    site.add_exception_handler(OperationalError, _unavailable)
     not_found = not_found_responder(state)
     guarded = RefuseControlCharacters(site, _refusal(not_found))
     return EdgeGuard(guarded, settings, engine, not_found)
@@ -107,6 +110,13 @@ async def _not_found(request: Request, _error: Exception) -> Response:
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(canonical + query, status_code=301)
     return await not_found_responder(app_state(request))(request)
+
+
+async def _unavailable(request: Request, _error: Exception) -> Response:
+    """The database is locked past its timeout, or gone: say so, and when to come back."""
+    body = await run_in_threadpool(unavailable_body, app_state(request))
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    return Response(body, status_code=503, media_type=HTML, headers=headers)
 
 
 async def _http_error(request: Request, error: Exception) -> Response:

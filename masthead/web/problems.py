@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -83,6 +83,7 @@ PROBLEM_CODES: dict[str, int] = {
     "validation_failed": 422,
     "precondition_required": 428,
     "internal_error": 500,
+    "database_unavailable": 503,
 }
 """Every `code` the API answers with, and its status (docs/api.md lists the same)."""
 
@@ -135,6 +136,13 @@ async def _http_error(_request: Request, error: Exception) -> Response:
     return problem(404, "not_found", "there is nothing at this address")
 
 
+async def _database_unavailable(_request: Request, _error: Exception) -> Response:
+    log.warning("database unavailable", exc_info=_error)
+    response = problem(503, "database_unavailable", "the database is busy or away; retry soon")
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 async def _integrity_error(_request: Request, _error: Exception) -> Response:
     detail = "the change clashed with another one made at the same time; read again and retry"
     return problem(409, "conflict", detail)
@@ -150,4 +158,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -8,11 +8,12 @@ from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from masthead.actions.site_settings import current_site
+from masthead.actions.site_settings import configured_site, current_site
 from masthead.domain.listing import PageOutOfRange
 from masthead.errors import NotFound
 from masthead.site import pages, urls
@@ -23,7 +24,7 @@ from masthead.store.engine import reading
 from masthead.web.conditional import conditional_response
 from masthead.web.state import AppState, app_state
 
-__all__ = ["HTML", "not_found_body", "public_routes"]
+__all__ = ["HTML", "not_found_body", "public_routes", "unavailable_body"]
 
 HTML = "text/html; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
@@ -41,9 +42,16 @@ def _site(request: Request) -> Iterator[tuple[Connection, SiteInfo]]:
 
 
 def not_found_body(state: AppState) -> str:
-    with reading(state.engine) as connection:
-        site = current_site(connection, state.settings)
+    try:
+        with reading(state.engine) as connection:
+            site = current_site(connection, state.settings)
+    except OperationalError:  # the 404 must not depend on the database being there
+        site = configured_site(state.settings)
     return state.renderer.not_found(site)
+
+
+def unavailable_body(state: AppState) -> str:
+    return state.renderer.unavailable(configured_site(state.settings))
 
 
 def _page_number(request: Request) -> int:
@@ -174,9 +182,14 @@ async def stylesheet(request: Request) -> Response:
 
 
 def healthz(request: Request) -> Response:
-    with reading(app_state(request).engine) as connection:
-        public.count_published(connection)
-    return PlainTextResponse("ok\n", headers={"Cache-Control": "no-store"})
+    """`ok` while the database answers; 503 when it does not."""
+    headers = {"Cache-Control": "no-store"}
+    try:
+        with reading(app_state(request).engine) as connection:
+            public.count_published(connection)
+    except OperationalError:
+        return PlainTextResponse("database unavailable\n", status_code=503, headers=headers)
+    return PlainTextResponse("ok\n", headers=headers)
 
 
 def public_routes() -> list[BaseRoute]:
