@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-__all__ = ["is_sqlite", "open_engine", "reading", "sqlalchemy_url", "writing"]
+__all__ = [
+    "is_sqlite",
+    "open_engine",
+    "reading",
+    "sqlalchemy_url",
+    "write_lock",
+    "write_turn",
+    "writing",
+]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_POOL_SIZE = 10
@@ -63,10 +73,38 @@ def _begin_sqlite(connection: Connection) -> None:
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """One write transaction: commits when the block ends, rolls back if it raises."""
-    with engine.connect() as connection:
+    with write_turn(engine), engine.connect() as connection:
         connection.execution_options(masthead_write=True)
         with connection.begin():
             yield connection
+
+
+_WRITE_TURNS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
+_TURNS_GUARD = threading.Lock()
+
+
+def write_lock(engine: Engine) -> threading.Lock | None:
+    """On SQLite, the lock this process's writers take turns on; None elsewhere.
+
+    SQLite lets one writer in at a time and makes the others retry with growing sleeps,
+    so under load a writer could wait seconds while others keep slipping in. Queuing on
+    a lock in the process first keeps the waits short and fair; SQLite's own lock still
+    guards against other processes.
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+    with _TURNS_GUARD:
+        return _WRITE_TURNS.setdefault(engine, threading.Lock())
+
+
+@contextmanager
+def write_turn(engine: Engine) -> Iterator[None]:
+    lock = write_lock(engine)
+    if lock is None:
+        yield
+        return
+    with lock:
+        yield
 
 
 @contextmanager

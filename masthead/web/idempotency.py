@@ -23,7 +23,7 @@ from masthead.domain.idempotency import Decision, KeyRecord, decide
 from masthead.domain.secrets import digest
 from masthead.settings import Settings
 from masthead.store import idempotency as keys
-from masthead.store.engine import reading, writing
+from masthead.store.engine import reading, write_lock, writing
 from masthead.store.tokens import find_by_digest
 from masthead.web.problems import problem
 
@@ -166,21 +166,36 @@ class _SharedTransaction:
     """One write transaction, opened and ended from worker threads around an await."""
 
     def __init__(self, engine: Engine) -> None:
-        self.connection: Connection = engine.connect()
-        self.connection.execution_options(masthead_write=True)
-        self.transaction = self.connection.begin()
+        self.turn = write_lock(engine)  # released by `commit_with` or `rollback`
+        if self.turn is not None:
+            self.turn.acquire()
+        try:
+            self.connection: Connection = engine.connect()
+            self.connection.execution_options(masthead_write=True)
+            self.transaction = self.connection.begin()
+        except BaseException:
+            if self.turn is not None:
+                self.turn.release()
+            raise
 
     def commit_with(self, token_id: int, key: str, response: keys.StoredResponse) -> None:
         try:
             keys.complete(self.connection, token_id, key, response)
             self.transaction.commit()
         finally:
-            self.connection.close()
+            self._close()
 
     def rollback(self) -> None:
         if self.transaction.is_active:
             self.transaction.rollback()
+        self._close()
+
+    def _close(self) -> None:
+        if self.connection.closed:
+            return
         self.connection.close()
+        if self.turn is not None:
+            self.turn.release()
 
 
 async def _read_body(receive: Receive) -> bytes:

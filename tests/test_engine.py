@@ -1,0 +1,50 @@
+"""Opening databases: SQLite writers in one process take turns instead of racing."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from masthead.domain.staff import Tag
+from masthead.store.engine import open_engine, reading, write_lock, writing
+from masthead.store.schema import tags
+from masthead.store.tags import save_tag
+
+
+def test_sqlite_engines_have_one_write_lock_and_postgresql_none(sqlite_url: str) -> None:
+    engine = open_engine(sqlite_url)
+    try:
+        assert write_lock(engine) is write_lock(engine)
+        assert write_lock(engine) is not None
+    finally:
+        engine.dispose()
+    assert write_lock(open_engine("postgresql://nobody@127.0.0.1:1/none")) is None
+
+
+def test_many_threads_writing_at_once_all_succeed(database_url: str) -> None:
+    engine = open_engine(database_url)
+    failures: list[BaseException] = []
+
+    def write(thread: int) -> None:
+        try:
+            for number in range(15):
+                with writing(engine) as connection:
+                    tag = Tag(slug=f"t{thread}-{number}", name=f"Tag {thread} {number}")
+                    save_tag(connection, tag, datetime.now(UTC))
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert failures == []
+        with reading(engine) as connection:
+            count = connection.execute(select(func.count()).select_from(tags)).scalar_one()
+        assert count == 20 * 15
+    finally:
+        engine.dispose()
