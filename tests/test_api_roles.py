@@ -171,3 +171,17 @@ def test_tokens_are_shown_once_and_stored_as_digests(api: ApiWorld) -> None:
     with api.client(None) as client:
         me = client.get("/me", headers=headers).json()
     assert me["slug"] == "ledger"
+
+
+def test_tokens_record_their_last_use_at_most_once_a_minute(api: ApiWorld) -> None:
+    def last_use(token_id: int) -> object:
+        with reading(api.engine) as connection:
+            query = select(tokens.c.last_used_at).where(tokens.c.id == token_id)
+            return connection.execute(query).scalar_one()
+
+    with api.client("writer") as writer:
+        token_id = writer.get("/me").json()["token_id"]
+        first = last_use(token_id)
+        assert first is not None
+        writer.get("/me")
+        assert last_use(token_id) == first

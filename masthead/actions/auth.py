@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine
 
@@ -12,10 +13,11 @@ from masthead.domain.permissions import Actor, is_admin
 from masthead.domain.secrets import digest, new_token
 from masthead.errors import Forbidden, NotFound, Unauthenticated
 from masthead.store import tokens
-from masthead.store.engine import reading, writing
+from masthead.store.engine import writing
 from masthead.store.staff import staff_id
 
 __all__ = [
+    "Authenticated",
     "IssuedToken",
     "authenticate",
     "issue_token",
@@ -37,26 +39,33 @@ class IssuedToken:
         self.record = record
 
 
-def authenticate(connection: Connection, presented: str) -> Actor:
+@dataclass(frozen=True)
+class Authenticated:
+    actor: Actor
+    last_used_at: datetime | None
+
+
+def authenticate(connection: Connection, presented: str) -> Authenticated:
     """The Actor behind a bearer token; refused if unknown, revoked or its owner suspended."""
     record = tokens.find_by_digest(connection, digest(presented))
     if record is None or record.revoked_at is not None or not record.staff_active:
         raise Unauthenticated("the token is not valid")
-    return Actor(record.staff_id, record.staff_slug, record.staff_role, token_id=record.id)
+    actor = Actor(record.staff_id, record.staff_slug, record.staff_role, token_id=record.id)
+    return Authenticated(actor, record.last_used_at)
 
 
-def note_use(engine: Engine, call: Call, within: Connection | None = None) -> None:
+def note_use(
+    engine: Engine, call: Call, last_used_at: datetime | None, within: Connection | None = None
+) -> None:
     """Record when a token was last used, at a one-minute resolution (so reads stay reads).
 
-    `within`: a write transaction already open for this call, to write in.
+    `last_used_at`: as `authenticate` read it. `within`: a write transaction already open
+    for this call, to write in.
     """
     token_id = call.actor.token_id
     if token_id is None:
         return
-    with reading(engine) as connection:
-        record = tokens.get_token(connection, token_id)
-    last = record.last_used_at if record else None
-    if record is None or (last is not None and call.at - last < LAST_USED_RESOLUTION):
+    if last_used_at is not None and call.at - last_used_at < LAST_USED_RESOLUTION:
         return
     if within is not None:
         tokens.touch(within, token_id, call.at)

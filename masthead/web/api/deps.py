@@ -46,14 +46,15 @@ def current_call(request: Request) -> Call:
     state = app_state(request)
     token, now = _bearer(request), datetime.now(UTC)
     with reading(state.engine) as connection:
-        actor = authenticate(connection, token)
+        known = authenticate(connection, token)
     call = Call(
-        actor=actor,
+        actor=known.actor,
         at=now,
         request_id=_request_id(request),
         idempotency_key=request.headers.get("idempotency-key"),
     )
-    note_use(state.engine, call, request.scope.get("state", {}).get(SHARED_CONNECTION))
+    shared = request.scope.get("state", {}).get(SHARED_CONNECTION)
+    note_use(state.engine, call, known.last_used_at, shared)
     return call
 
 
