@@ -14,11 +14,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from masthead.actions.context import OPERATOR, Call
+from masthead.actions.drafts import PostFields, edit_post
 from masthead.actions.exporting import export_folder
 from masthead.actions.importing import import_folder
+from masthead.actions.publishing import publish
 from masthead.errors import ImportFailed
-from masthead.store.engine import reading
-from masthead.store.posts import list_posts
+from masthead.store.engine import reading, writing
+from masthead.store.posts import get_post_id, list_posts
 from masthead.store.schema import metadata, post_revisions
 from masthead.store.staff import list_staff
 from masthead.store.tags import list_tags
@@ -276,3 +279,18 @@ def test_overlong_names_are_reported_not_crashed_on(engine: Engine, tmp_path: Pa
     problems = _problems(engine, tmp_path)
     assert "a.md:2: title is longer than 300 characters" in problems
     assert "staff.yaml:2: name is longer than 200 characters" in problems
+
+
+def test_an_old_address_of_another_post_cannot_be_imported_to(
+    engine: Engine, tmp_path: Path
+) -> None:
+    import_folder(engine, _valid(tmp_path / "first"), at=NOW)
+    with writing(engine) as connection:
+        post_id = get_post_id(connection, "first")
+        assert post_id is not None
+        edit_post(connection, Call(actor=OPERATOR, at=LATER), post_id, PostFields(slug="moved"))
+        publish(connection, post_id, at=LATER)  # `first` now redirects to `moved`
+    thief = _folder(tmp_path / "thief", {"staff.yaml": STAFF, "tags.yaml": TAGS})
+    (thief / "x.md").write_text(_post(title="Thief", slug="first"))
+    problems = _problems(engine, thief)
+    assert any(p.startswith("x.md:7: slug 'first' belongs to another post") for p in problems)

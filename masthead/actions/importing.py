@@ -17,6 +17,8 @@ from masthead.domain.posts import RevisionSource
 from masthead.domain.staff import StaffKind, StaffMember, Tag
 from masthead.errors import ImportFailed, ImportProblem
 from masthead.store.engine import writing
+from masthead.store.posts import get_post_id
+from masthead.store.slugs import slug_owner
 from masthead.store.staff import save_staff, staff_ids
 from masthead.store.tags import save_tag, tag_ids
 
@@ -150,7 +152,7 @@ def _resolve_references(
         "author": {member.slug for member in bundle.staff}
         | set(staff_ids(connection, {s for post in bundle.posts for s in post.content.authors})),
     }
-    problems = list(bundle.problems)
+    problems = list(bundle.problems) + _reserved_slugs(connection, bundle.posts)
     for record, kind, index, slug in _references(bundle.posts):
         if slug in known[kind]:
             continue
@@ -165,6 +167,18 @@ def _resolve_references(
         problems.append(ImportProblem(record.path, record.meta.line(field_name, index), message))
     if problems:
         raise ImportFailed(sorted(problems, key=lambda problem: (problem.path, problem.line)))
+
+
+def _reserved_slugs(connection: Connection, records: list[PostRecord]) -> list[ImportProblem]:
+    """A slug held by another post (its live slug or an old one) is not free to import to."""
+    problems = []
+    for record in records:
+        slug = record.content.slug
+        owner = slug_owner(connection, slug)
+        if owner is not None and owner != get_post_id(connection, slug):
+            message = f"slug {slug!r} belongs to another post (post {owner}'s address)"
+            problems.append(ImportProblem(record.path, record.meta.line("slug"), message))
+    return problems
 
 
 def _references(records: list[PostRecord]) -> Iterator[tuple[PostRecord, str, int, str]]:
