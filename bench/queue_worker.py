@@ -1,7 +1,7 @@
 """A `masthead worker` process for the queue benchmark: `python -m bench.queue_worker`.
 
 With `BENCH_NO_WRITE_TURNS=1` the worker takes no write turns on SQLite (see
-`masthead.queue.turns`), so the benchmark can show the split without them.
+`masthead.store.turns`), so the benchmark can show the split without them.
 """
 
 import os
@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import typer
 
 from masthead.cli.queue import worker_command
-from masthead.queue.turns import WriteTurns
+from masthead.store.turns import WriteTurns
 
 
 @contextmanager

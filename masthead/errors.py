@@ -1,38 +1,145 @@
-"""One exception tree. Every error has a stable `code` that callers can act on.
+"""One exception tree, and one registry of every error code Masthead answers with.
 
-The web layer maps these to HTTP problems in one place (`masthead.web.problems`), the
-CLI to exit codes in one place (`masthead.cli.output`); nothing here knows either.
+Every code has a kind; the web layer maps kinds to HTTP statuses in one place
+(`masthead.web.problems`), the CLI maps them to exit codes in one place
+(`masthead.cli.output`), and the docs' tables are tested against `CODES`. Nothing here
+knows HTTP or exit codes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 __all__ = [
+    "CODES",
+    "BodyTooLarge",
     "Conflict",
+    "DatabaseUnavailable",
+    "ErrorCode",
     "FieldProblem",
     "Forbidden",
     "ImportFailed",
     "ImportProblem",
+    "InsecureConfiguration",
     "InvalidInput",
     "InvalidTransition",
+    "Kind",
     "MastheadError",
     "NotFound",
+    "PreconditionRequired",
     "StaleRevision",
     "Unauthenticated",
+    "UnsupportedMediaType",
+    "code_kind",
 ]
 
 
+class Kind(StrEnum):
+    """What sort of refusal or failure a code is; faces map kinds, never single codes."""
+
+    INPUT = "input"  # the request or file holds something unacceptable
+    TOO_LARGE = "too_large"
+    UNSUPPORTED_MEDIA = "unsupported_media"
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    CONFLICT = "conflict"
+    STALE = "stale"
+    PRECONDITION = "precondition"
+    RATE_LIMITED = "rate_limited"
+    UNAVAILABLE = "unavailable"  # the database is busy, away, or not set up
+    INTERNAL = "internal"
+    CONFIGURATION = "configuration"  # the settings refuse to run
+    TASK = "task"  # how a task's run ended badly; seen in the queue, never as a problem
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    code: str
+    kind: Kind
+    meaning: str
+    in_api: bool = True
+    """Whether the internal API can answer with it (import problems are the CLI's alone)."""
+
+
+def _codes(*entries: ErrorCode) -> Mapping[str, ErrorCode]:
+    table = {entry.code: entry for entry in entries}
+    assert len(table) == len(entries), "a code is registered twice"
+    return MappingProxyType(table)
+
+
+CODES = _codes(
+    ErrorCode("unauthenticated", Kind.UNAUTHENTICATED, "no valid staff token"),
+    ErrorCode("forbidden", Kind.FORBIDDEN, "the caller's role may not do this"),
+    ErrorCode(
+        "not_found", Kind.NOT_FOUND, "nothing at this address, or nothing the caller may see"
+    ),
+    ErrorCode(
+        "method_not_allowed", Kind.METHOD_NOT_ALLOWED, "the address does not take that method"
+    ),
+    ErrorCode("invalid_transition", Kind.CONFLICT, "the post's lifecycle does not allow this step"),
+    ErrorCode("slug_taken", Kind.CONFLICT, "the slug belongs to another post, tag or staff member"),
+    ErrorCode("tag_in_use", Kind.CONFLICT, "the tag is still on a post"),
+    ErrorCode("conflict", Kind.CONFLICT, "the request clashes with the current state of things"),
+    ErrorCode(
+        "idempotency_in_flight", Kind.CONFLICT, "a call with this Idempotency-Key still runs"
+    ),
+    ErrorCode(
+        "unique_key_pending", Kind.CONFLICT, "another pending task holds the task's unique key"
+    ),
+    ErrorCode("stale_revision", Kind.STALE, "If-Match names a revision that is no longer current"),
+    ErrorCode("payload_too_large", Kind.TOO_LARGE, "the body is larger than the limit"),
+    ErrorCode("unsupported_media_type", Kind.UNSUPPORTED_MEDIA, "the body is not JSON"),
+    ErrorCode("invalid_input", Kind.INPUT, "a value is not acceptable; each field is listed"),
+    ErrorCode("invalid_idempotency_key", Kind.INPUT, "the Idempotency-Key is empty or too long"),
+    ErrorCode(
+        "idempotency_key_reused", Kind.INPUT, "the Idempotency-Key was used for another request"
+    ),
+    ErrorCode("validation_failed", Kind.INPUT, "the request does not match its schema"),
+    ErrorCode(
+        "import_failed", Kind.INPUT, "an import found problems; nothing was written", in_api=False
+    ),
+    ErrorCode("precondition_required", Kind.PRECONDITION, "a change to a post without If-Match"),
+    ErrorCode("internal_error", Kind.INTERNAL, "something went wrong on the server's side"),
+    ErrorCode("database_unavailable", Kind.UNAVAILABLE, "the database is busy or away"),
+    ErrorCode("insecure_configuration", Kind.CONFIGURATION, "production refuses a weak set-up"),
+    ErrorCode("handler_error", Kind.TASK, "the task's handler raised"),
+    ErrorCode("timeout", Kind.TASK, "the task's handler ran past its timeout"),
+    ErrorCode("permanent_error", Kind.TASK, "the handler said its work can never succeed"),
+    ErrorCode("worker_crash_loop", Kind.TASK, "the task's runs kept being lost with their workers"),
+    ErrorCode("run_superseded", Kind.TASK, "the run no longer holds its task"),
+    ErrorCode("not_due_yet", Kind.TASK, "a scheduled publish ran before its time"),
+)
+"""Every code, once. A code not listed here cannot be raised (see `MastheadError`)."""
+
+
+def code_kind(code: str) -> Kind:
+    return CODES[code].kind
+
+
 class MastheadError(Exception):
-    """Base of every error Masthead raises on purpose."""
+    """Base of every error Masthead raises on purpose; `code` is one of `CODES`."""
 
-    code = "masthead_error"
+    code = "internal_error"
+    free_codes: ClassVar[bool] = False
+    """True where callers choose their own codes (a task handler's permanent error)."""
 
-    def __init__(self, detail: str = "", **extra: Any) -> None:
+    def __init__(self, detail: str = "", code: str | None = None, **extra: Any) -> None:
+        if code is not None:
+            self.code = code
+        assert self.free_codes or self.code in CODES, f"unregistered error code {self.code!r}"
         super().__init__(detail or self.code)
         self.detail = detail or self.code
         self.extra = extra
+
+    @property
+    def kind(self) -> Kind:
+        return CODES[self.code].kind if self.code in CODES else Kind.TASK
 
 
 class NotFound(MastheadError):
@@ -68,9 +175,29 @@ class Conflict(MastheadError):
 
     code = "conflict"
 
-    def __init__(self, detail: str, code: str = "conflict", **extra: Any) -> None:
-        super().__init__(detail, **extra)
-        self.code = code
+
+class PreconditionRequired(MastheadError):
+    """A change to a post must say which revision it was based on (`If-Match`)."""
+
+    code = "precondition_required"
+
+
+class BodyTooLarge(MastheadError):
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(MastheadError):
+    code = "unsupported_media_type"
+
+
+class DatabaseUnavailable(MastheadError):
+    """The database cannot be used now: busy past its timeout, gone, or without the schema."""
+
+    code = "database_unavailable"
+
+
+class InsecureConfiguration(MastheadError):
+    code = "insecure_configuration"
 
 
 @dataclass(frozen=True)

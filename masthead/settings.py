@@ -68,6 +68,18 @@ class Settings(BaseSettings):
         24.0, ge=24, description="How long an idempotency key and its response are kept."
     )
     timezone: str = Field("UTC", description="Time zone of the dates shown on the site.")
+    server_threads: int = Field(
+        32,
+        ge=1,
+        le=1024,
+        description="Threads that run one server's request handlers; as many requests hold a "
+        "database connection at once (the pool's size), the rest wait their turn.",
+    )
+    database_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How long a request waits for a database connection before a 503.",
+    )
     # --- task queue (durations in seconds) ---
     queue_lease_seconds: float = Field(
         30.0, gt=0, description="How long a claimed run is owned without a heartbeat."

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -12,10 +11,10 @@ from sqlalchemy import Engine
 
 from masthead.actions import auth, staff
 from masthead.actions.context import OPERATOR, Call
-from masthead.domain.posts import RevisionSource
 from masthead.domain.staff import Role, StaffKind, StaffMember
 from masthead.store.engine import open_engine, writing
 from tests.conftest import LiveServer, settings_for
+from tests.operators import call_as
 
 EDGE_SECRET = "edge-secret-for-tests-0123456789abcdef"
 OLD_EDGE_SECRET = "older-edge-secret-for-tests-9876543210"
@@ -30,7 +29,7 @@ ROLES = {
 
 
 def _operator() -> Call:
-    return Call(actor=OPERATOR, at=datetime.now(UTC), source=RevisionSource.CLI)
+    return call_as(OPERATOR)
 
 
 def add_member(engine: Engine, slug: str, role: Role, kind: StaffKind = StaffKind.PERSON) -> str:

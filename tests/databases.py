@@ -20,8 +20,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from masthead.actions.setup import initialise
-from masthead.store.engine import open_engine
+from masthead.actions.setup import load_demo_content, migrate_database
+from masthead.domain.posts import RevisionSource
+from masthead.store.engine import open_engine, writing
+from tests.operators import call_as
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MASTHEAD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -47,7 +49,10 @@ def _admin_connection() -> psycopg.Connection[tuple[object, ...]]:
 
 
 def _seed(engine: Engine, content: str) -> None:
-    initialise(engine, demo=content == "demo", at=DEMO_TIME)
+    migrate_database(engine)
+    if content == "demo":
+        with writing(engine) as connection:
+            load_demo_content(connection, call_as(at=DEMO_TIME, source=RevisionSource.IMPORT))
 
 
 @dataclass

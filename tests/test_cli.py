@@ -158,7 +158,7 @@ def test_production_refuses_to_start_without_a_strong_edge_secret(tmp_path: Path
             "serve", "--port", "1", database_url=url,
             MASTHEAD_ENV="production", MASTHEAD_EDGE_SECRETS=secrets_value,
         )  # fmt: skip
-        assert refused.returncode == 5
+        assert refused.returncode == 2  # a set-up the settings refuse, like a bad setting
         assert "refusing to start in production" in refused.stderr
 
 
@@ -171,7 +171,7 @@ def test_posts_can_be_scheduled_and_unscheduled_from_the_command_line(tmp_path: 
     )
     assert scheduled.returncode == 0, scheduled.stderr
     tasks = json.loads(_masthead("tasks", "list", "--json", database_url=url).stdout)
-    assert [task["kind"] for task in tasks["items"]] == ["publish.scheduled"]
+    assert "publish.scheduled" in [task["kind"] for task in tasks["items"]]
     assert _masthead("posts", "unschedule", slug, database_url=url).returncode == 0
     lines = _masthead("posts", "list", database_url=url).stdout.splitlines()
     assert any("\tdraft\t" in line and slug in line for line in lines)

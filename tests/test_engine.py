@@ -8,19 +8,20 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from masthead.domain.staff import Tag
-from masthead.store.engine import open_engine, reading, write_lock, writing
+from masthead.store.engine import open_engine, reading, writing
 from masthead.store.schema import tags
 from masthead.store.tags import save_tag
+from masthead.store.turns import write_turns
 
 
-def test_sqlite_engines_have_one_write_lock_and_postgresql_none(sqlite_url: str) -> None:
+def test_every_writer_of_an_engine_takes_the_same_turns(sqlite_url: str) -> None:
     engine = open_engine(sqlite_url)
     try:
-        assert write_lock(engine) is write_lock(engine)
-        assert write_lock(engine) is not None
+        assert write_turns(engine) is write_turns(engine)
+        assert write_turns(engine).sqlite
     finally:
         engine.dispose()
-    assert write_lock(open_engine("postgresql://nobody@127.0.0.1:1/none")) is None
+    assert not write_turns(open_engine("postgresql://nobody@127.0.0.1:1/none")).sqlite
 
 
 def test_many_threads_writing_at_once_all_succeed(database_url: str) -> None:

@@ -14,17 +14,17 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from masthead.actions.context import OPERATOR, Call
+from masthead.actions.context import OPERATOR
 from masthead.actions.drafts import PostFields, edit_post
 from masthead.actions.exporting import export_folder
-from masthead.actions.importing import import_folder
-from masthead.actions.publishing import publish
+from masthead.actions.publishing import publish_post
 from masthead.errors import ImportFailed
 from masthead.store.engine import reading, writing
 from masthead.store.posts import get_post_id, list_posts
 from masthead.store.schema import metadata, post_revisions
 from masthead.store.staff import list_staff
 from masthead.store.tags import list_tags
+from tests.operators import call_as, import_into
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 LATER = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -102,13 +102,13 @@ def _snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 def _problems(engine: Engine, folder: Path, **options: Any) -> list[str]:
     before = _snapshot(engine)
     with pytest.raises(ImportFailed) as failure:
-        import_folder(engine, folder, at=NOW, **options)
+        import_into(engine, folder, at=NOW, **options)
     assert _snapshot(engine) == before, "a failed import must write nothing"
     return [str(problem) for problem in failure.value.problems]
 
 
 def test_a_valid_folder_imports_posts_staff_and_tags(engine: Engine, tmp_path: Path) -> None:
-    summary = import_folder(engine, _valid(tmp_path), at=NOW)
+    summary = import_into(engine, _valid(tmp_path), at=NOW)
     assert summary.as_dict()["posts"] == {"created": 3, "updated": 0, "unchanged": 0}
     with reading(engine) as connection:
         posts = {post.content.slug: post for post in list_posts(connection)}
@@ -156,7 +156,7 @@ def test_each_kind_of_bad_input_names_its_file_and_line_and_writes_nothing(
     engine: Engine, tmp_path: Path, files: dict[str, str], expected: list[str]
 ) -> None:
     _folder(tmp_path, {"staff.yaml": STAFF, "tags.yaml": TAGS})
-    import_folder(engine, tmp_path, at=NOW)  # people exist before the bad files come
+    import_into(engine, tmp_path, at=NOW)  # people exist before the bad files come
     _folder(tmp_path, files)
     problems = _problems(engine, tmp_path)
     for fragment in expected:
@@ -182,7 +182,7 @@ def test_every_problem_in_every_file_is_reported_at_once(engine: Engine, tmp_pat
 
 def test_unknown_tags_and_authors_are_created_when_asked(engine: Engine, tmp_path: Path) -> None:
     _folder(tmp_path, {"a.md": _post(tags=["fresh-tag"], author="new-writer")})
-    summary = import_folder(engine, tmp_path, at=NOW, create_missing=True)
+    summary = import_into(engine, tmp_path, at=NOW, create_missing=True)
     assert summary.created_tags == ["fresh-tag"]
     assert summary.created_staff == ["new-writer"]
     with reading(engine) as connection:
@@ -192,18 +192,18 @@ def test_unknown_tags_and_authors_are_created_when_asked(engine: Engine, tmp_pat
 
 def test_a_dry_run_checks_and_counts_but_writes_nothing(engine: Engine, tmp_path: Path) -> None:
     before = _snapshot(engine)
-    summary = import_folder(engine, _valid(tmp_path), at=NOW, dry_run=True)
+    summary = import_into(engine, _valid(tmp_path), at=NOW, dry_run=True)
     assert summary.as_dict()["posts"]["created"] == 3
     assert _snapshot(engine) == before
 
 
 def test_reimporting_updates_in_place_and_never_duplicates(engine: Engine, tmp_path: Path) -> None:
     folder = _valid(tmp_path)
-    import_folder(engine, folder, at=NOW)
-    again = import_folder(engine, folder, at=LATER)
+    import_into(engine, folder, at=NOW)
+    again = import_into(engine, folder, at=LATER)
     assert again.as_dict()["posts"] == {"created": 0, "updated": 0, "unchanged": 3}
     (folder / "posts/first.md").write_text(_post(title="First post, revised", slug="first"))
-    changed = import_folder(engine, folder, at=LATER)
+    changed = import_into(engine, folder, at=LATER)
     assert changed.as_dict()["posts"] == {"created": 0, "updated": 1, "unchanged": 2}
     with reading(engine) as connection:
         posts = {post.content.slug: post for post in list_posts(connection)}
@@ -241,10 +241,11 @@ def test_export_then_import_round_trips_every_field(
     engine: Engine, demo_engine: Engine, tmp_path: Path
 ) -> None:
     original = _everything(demo_engine)
-    export_folder(demo_engine, tmp_path / "out")
-    import_folder(engine, tmp_path / "out", at=LATER)
+    with reading(demo_engine) as connection:
+        export_folder(connection, tmp_path / "out")
+    import_into(engine, tmp_path / "out", at=LATER)
     assert _everything(engine) == original
-    again = import_folder(demo_engine, tmp_path / "out", at=LATER)
+    again = import_into(demo_engine, tmp_path / "out", at=LATER)
     assert again.as_dict()["posts"]["unchanged"] == len(original["posts"])
 
 
@@ -284,12 +285,12 @@ def test_overlong_names_are_reported_not_crashed_on(engine: Engine, tmp_path: Pa
 def test_an_old_address_of_another_post_cannot_be_imported_to(
     engine: Engine, tmp_path: Path
 ) -> None:
-    import_folder(engine, _valid(tmp_path / "first"), at=NOW)
+    import_into(engine, _valid(tmp_path / "first"), at=NOW)
     with writing(engine) as connection:
         post_id = get_post_id(connection, "first")
         assert post_id is not None
-        edit_post(connection, Call(actor=OPERATOR, at=LATER), post_id, PostFields(slug="moved"))
-        publish(connection, post_id, at=LATER)  # `first` now redirects to `moved`
+        edit_post(connection, call_as(OPERATOR, LATER), post_id, PostFields(slug="moved"))
+        publish_post(connection, call_as(OPERATOR, LATER), post_id)  # `first` now redirects
     thief = _folder(tmp_path / "thief", {"staff.yaml": STAFF, "tags.yaml": TAGS})
     (thief / "x.md").write_text(_post(title="Thief", slug="first"))
     problems = _problems(engine, thief)

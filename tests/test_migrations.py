@@ -13,7 +13,7 @@ from masthead.store.public import (
     count_published,
     last_change,
     list_published,
-    published_tag,
+    listed_tag,
 )
 from masthead.store.schema import metadata
 
@@ -66,6 +66,6 @@ def test_listing_dates_survive_a_downgrade_and_upgrade_with_content(
 
 def _tag_id(engine: Engine, slug: str) -> int:
     with reading(engine) as connection:
-        found = published_tag(connection, slug)
+        found = listed_tag(connection, slug)
     assert found is not None
     return found[0]

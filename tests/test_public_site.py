@@ -11,9 +11,9 @@ import feedparser
 import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from masthead.actions.importing import import_folder
 from masthead.store.engine import open_engine
 from tests.conftest import LiveServer, settings_for
+from tests.operators import import_into
 
 SITE = "https://blog.example.test"
 PUBLISHED_OPERATIONS = 12
@@ -300,7 +300,7 @@ def test_a_tag_with_no_published_posts_says_zero(demo_database_url: str, tmp_pat
     (tmp_path / "hidden.md").write_text(
         "---\ntitle: Hidden\ntags: [empty]\nauthor: ledger\nstatus: draft\n---\n\nText.\n"
     )
-    import_folder(engine, tmp_path, at=datetime(2026, 11, 21, tzinfo=UTC))
+    import_into(engine, tmp_path, at=datetime(2026, 11, 21, tzinfo=UTC))
     engine.dispose()
     with LiveServer(settings_for(demo_database_url)) as server, server.client() as client:
         empty = client.get("/tag/empty/")
@@ -319,7 +319,7 @@ def test_a_publish_shows_up_at_once(demo_database_url: str, tmp_path: Path) -> N
             "date: 2026-11-25T08:00:00Z\n---\n\nNew words.\n"
         )
         engine = open_engine(demo_database_url)
-        import_folder(engine, tmp_path, at=datetime(2026, 11, 25, 8, tzinfo=UTC))
+        import_into(engine, tmp_path, at=datetime(2026, 11, 25, 8, tzinfo=UTC))
         engine.dispose()
         after = client.get("/", headers={"If-None-Match": before.headers["etag"]})
         feed = client.get("/feed.xml").text

@@ -23,13 +23,14 @@ from masthead.errors import Conflict, Forbidden, InvalidInput, InvalidTransition
 from masthead.settings import Settings
 from masthead.store import workers as worker_store
 from masthead.store.engine import reading, writing
+from tests.operators import call_as
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 WRITER = Actor(staff_id=None, slug="agent", role=Role.WRITER)
 
 
 def _call() -> Call:
-    return Call(OPERATOR, NOW)
+    return call_as(OPERATOR, NOW)
 
 
 def test_lists_come_in_pages_with_a_cursor(engine: Engine) -> None:
@@ -54,7 +55,7 @@ def test_the_queue_is_for_editors_and_admins(engine: Engine) -> None:
         with pytest.raises(Forbidden):
             show_task(connection, WRITER, task_id)
         with pytest.raises(Forbidden):
-            cancel_task(connection, Call(WRITER, NOW), task_id)
+            cancel_task(connection, call_as(WRITER, NOW), task_id)
 
 
 def test_cancel_then_retry_then_refuse_what_makes_no_sense(engine: Engine) -> None:

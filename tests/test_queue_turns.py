@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from masthead.queue.turns import TURN_SUFFIX, WriteTurns
+from masthead.store.turns import TURN_SUFFIX, WriteTurns
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 HOLDER = """
 import json, sys, time
 from sqlalchemy import create_engine
-from masthead.queue.turns import WriteTurns
+from masthead.store.turns import WriteTurns
 turns = WriteTurns(create_engine(sys.argv[1]))
 held = []
 for _ in range(int(sys.argv[2])):

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine
 
-from masthead.actions.context import OPERATOR, Call
+from masthead.actions.context import OPERATOR
 from masthead.actions.tasks import cancel_task, enqueue, show_task
 from masthead.domain.retry import Backoff
 from masthead.domain.tasks import NewTask, RunOutcome, TaskState
@@ -24,6 +24,7 @@ from masthead.store.engine import open_engine, reading, writing
 from masthead.store.workers import list_workers
 from tests.conftest import settings_for
 from tests.databases import DatabaseFactory
+from tests.operators import call_as
 from tests.queue_handlers import create_effects_table
 from tests.queue_support import task_states, wait_until
 
@@ -120,7 +121,7 @@ def test_cancelling_a_running_task_stops_its_handler(engine: Engine, database_ur
     with running(QueueWorker(settings=settings, engine=engine, registry=registry)):
         wait_until(lambda: task_states(engine)["running"] == 1, 10, "the run")
         with writing(engine) as connection:
-            cancel_task(connection, Call(OPERATOR, datetime.now(UTC)), task_id)
+            cancel_task(connection, call_as(OPERATOR), task_id)
         assert stopped.wait(5)
     with reading(engine) as connection:
         detail = show_task(connection, OPERATOR, task_id)

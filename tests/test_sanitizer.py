@@ -33,12 +33,12 @@ from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 from sqlalchemy import Engine
 
-from masthead.actions.importing import import_folder
 from masthead.content.markdown import render_markdown
 from masthead.content.sanitize import sanitize_html
 from masthead.errors import ImportFailed
 from masthead.store.engine import open_engine
 from tests.conftest import LiveServer, settings_for
+from tests.operators import import_into
 from tests.xss_payloads import PAYLOADS, SSTI_PRODUCT, storable
 
 # --------------------------------------------------------------------------------------
@@ -398,6 +398,11 @@ def _text(tree: LexborHTMLParser, selector: str) -> str | None:
     return None if node is None else node.text()
 
 
+def _ending(text: str | None, expected: str) -> str:
+    """As much of the end of `text` as `expected` is long (the name after a count line)."""
+    return (text or "")[-len(expected) :] if expected else ""
+
+
 def page_problems(path: str, markup: str, bundle: Bundle) -> list[str]:
     """The HTML checks, plus: every imported field shows up as the very text imported."""
     problems = html_problems(markup, where=path, page=True)
@@ -411,13 +416,12 @@ def page_problems(path: str, markup: str, bundle: Bundle) -> list[str]:
         shown += [("title", _text(tree, "h1"), title), ("dek", _text(tree, ".post .dek"), dek)]
     elif match := re.fullmatch(r"/tag/([^/]+)/", path):
         name, description = bundle.tags[match.group(1)]
-        shown += [("name", _text(tree, "h1"), name)]
-        shown += [("description", _text(tree, ".page-header .intro"), description)]
+        shown += [("name", _ending(_text(tree, ".page-header .count"), name), name)]
+        shown += [("description", _text(tree, ".page-header .description"), description)]
     elif match := re.fullmatch(r"/author/([^/]+)/", path):
         name, bio = bundle.staff[match.group(1)]
-        shown += [("name", _text(tree, "h1"), name)]
-        intro = _text(tree, ".page-header .intro") or ""
-        shown += [("bio", intro[len(intro) - len(bio) :], bio)]
+        shown += [("name", _ending(_text(tree, ".page-header .count"), name), name)]
+        shown += [("bio", _ending(_text(tree, ".page-header .description"), bio), bio)]
     for what, actual, expected in shown:
         if actual != expected:
             problems.append(f"{path}: {what} shows {actual!r}, imported {expected!r}")
@@ -461,7 +465,7 @@ def test_imported_payloads_are_inert_on_every_public_page(
     engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     bundle = write_bundle(tmp_path / "bundle")
-    summary = import_folder(engine, tmp_path / "bundle", at=IMPORTED_AT)
+    summary = import_into(engine, tmp_path / "bundle", at=IMPORTED_AT)
     assert summary.posts["created"] == len(bundle.posts)
     site_fields = {
         "site_title": _field(0),
@@ -511,7 +515,7 @@ def test_control_characters_are_refused_at_import_so_feeds_stay_well_formed(
     engine = open_engine(sqlite_url)
     try:
         with pytest.raises(ImportFailed) as failure:
-            import_folder(engine, folder, at=IMPORTED_AT)
+            import_into(engine, folder, at=IMPORTED_AT)
     finally:
         engine.dispose()
     reported = sorted(str(problem) for problem in failure.value.problems)

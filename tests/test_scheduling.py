@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from masthead.actions.scheduling import SCHEDULED_PUBLISH
 from masthead.queue.embedded import start_embedded_worker
 from masthead.store.engine import reading
 from masthead.store.schema import tasks
@@ -100,9 +101,7 @@ def test_unscheduling_removes_the_task_and_nothing_goes_live(api: ApiWorld) -> N
         assert back.json()["status"] == "draft"
         queued = editor.get("/tasks", params={"state": "queued"}).json()["items"]
         assert all(task["payload"].get("post_id") != post["id"] for task in queued)
-    with reading(api.engine) as connection:
-        states = connection.execute(select(tasks.c.state)).scalars().all()
-    assert states == ["cancelled"]
+    assert _publish_task_states(api) == ["cancelled"]
     with _worker(api):
         time.sleep(1.5)
     assert not _live(api, "never-mind")
@@ -113,9 +112,7 @@ def test_rescheduling_keeps_one_pending_task_and_writers_cannot_schedule(api: Ap
     later = datetime.now(UTC) + timedelta(hours=1)
     _schedule(api, int(str(post["id"])), later)
     _schedule(api, int(str(post["id"])), later + timedelta(hours=1))
-    with reading(api.engine) as connection:
-        states = sorted(connection.execute(select(tasks.c.state)).scalars().all())
-    assert states == ["cancelled", "queued"]
+    assert sorted(_publish_task_states(api)) == ["cancelled", "queued"]
     with api.client("writer") as writer:
         etag = writer.get(f"/posts/{post['id']}").headers["etag"]
         refused = writer.post(
@@ -127,7 +124,8 @@ def test_rescheduling_keeps_one_pending_task_and_writers_cannot_schedule(api: Ap
     with api.client("editor") as editor:
         workers = editor.get("/workers")
         assert workers.status_code == 200
-        assert editor.get("/tasks").json()["items"][0]["kind"] == "publish.scheduled"
+        kinds = {task["kind"] for task in editor.get("/tasks").json()["items"]}
+        assert "publish.scheduled" in kinds
     with api.client("writer") as writer:
         assert writer.get("/tasks").status_code == 403
 
@@ -141,8 +139,7 @@ def test_publishing_a_scheduled_post_early_dates_it_now_and_drops_the_task(
         etag = editor.get(f"/posts/{post['id']}").headers["etag"]
         live = editor.post(f"/posts/{post['id']}/publish", headers={"If-Match": etag}).json()
     assert datetime.fromisoformat(live["published_at"]) <= datetime.now(UTC)
-    with reading(api.engine) as connection:
-        assert connection.execute(select(tasks.c.state)).scalars().all() == ["cancelled"]
+    assert _publish_task_states(api) == ["cancelled"]
 
 
 def test_a_scheduled_publish_retried_early_by_hand_does_not_publish(api: ApiWorld) -> None:
@@ -172,3 +169,10 @@ def test_a_live_slug_stays_reserved_until_the_rename_goes_live(api: ApiWorld) ->
         thief = editor.post("/posts", json={"title": "Thief", "slug": "keep-me"})
     assert thief.status_code == 409
     assert thief.json()["code"] == "slug_taken"
+
+
+def _publish_task_states(api: ApiWorld) -> list[str]:
+    """The states of the scheduled-publish tasks (lifecycle events queue dispatchers too)."""
+    query = select(tasks.c.state).where(tasks.c.kind == SCHEDULED_PUBLISH).order_by(tasks.c.id)
+    with reading(api.engine) as connection:
+        return list(connection.execute(query).scalars())

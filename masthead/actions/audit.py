@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from masthead.actions.auth import require_admin
+from masthead.domain.audit import AuditEntry
 from masthead.domain.permissions import Actor
 from masthead.errors import FieldProblem, InvalidInput
 from masthead.store import audit
@@ -23,7 +24,7 @@ def read_audit(
     since: datetime | None = None,
     before_id: int | None = None,
     limit: int = 100,
-) -> list[audit.AuditEntry]:
+) -> list[AuditEntry]:
     """Newest first. `target` is `TYPE:ID`, e.g. `post:12` or `tag:operations`."""
     require_admin(actor)
     parsed = None

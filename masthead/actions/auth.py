@@ -6,14 +6,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from masthead.actions.context import Call, record_audit
 from masthead.domain.permissions import Actor, is_admin
 from masthead.domain.secrets import digest, new_token
+from masthead.domain.tokens import TokenRecord
 from masthead.errors import Forbidden, NotFound, Unauthenticated
 from masthead.store import tokens
-from masthead.store.engine import writing
 from masthead.store.staff import staff_id
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "authenticate",
     "issue_token",
     "list_tokens",
+    "needs_use_noted",
     "note_use",
     "require_admin",
     "revoke_token",
@@ -34,7 +35,7 @@ LAST_USED_RESOLUTION = timedelta(seconds=60)
 class IssuedToken:
     """A new token: the secret is shown once, here, and never stored."""
 
-    def __init__(self, secret: str, record: tokens.TokenRecord) -> None:
+    def __init__(self, secret: str, record: TokenRecord) -> None:
         self.secret = secret
         self.record = record
 
@@ -54,24 +55,18 @@ def authenticate(connection: Connection, presented: str) -> Authenticated:
     return Authenticated(actor, record.last_used_at)
 
 
-def note_use(
-    engine: Engine, call: Call, last_used_at: datetime | None, within: Connection | None = None
-) -> None:
-    """Record when a token was last used, at a one-minute resolution (so reads stay reads).
+def needs_use_noted(call: Call, last_used_at: datetime | None) -> bool:
+    """Whether the token's last use is worth writing: at most once a minute, so that reads
+    stay reads. `last_used_at`: as `authenticate` read it."""
+    if call.actor.token_id is None:
+        return False
+    return last_used_at is None or call.at - last_used_at >= LAST_USED_RESOLUTION
 
-    `last_used_at`: as `authenticate` read it. `within`: a write transaction already open
-    for this call, to write in.
-    """
-    token_id = call.actor.token_id
-    if token_id is None:
-        return
-    if last_used_at is not None and call.at - last_used_at < LAST_USED_RESOLUTION:
-        return
-    if within is not None:
-        tokens.touch(within, token_id, call.at)
-        return
-    with writing(engine) as connection:
-        tokens.touch(connection, token_id, call.at)
+
+def note_use(connection: Connection, call: Call) -> None:
+    """Record that the call's token was used now (in a write transaction)."""
+    if call.actor.token_id is not None:
+        tokens.touch(connection, call.actor.token_id, call.at)
 
 
 def require_admin(actor: Actor) -> None:
@@ -94,15 +89,19 @@ def issue_token(connection: Connection, call: Call, owner_slug: str, name: str) 
 
 def list_tokens(
     connection: Connection, actor: Actor, *, after_id: int | None = None, limit: int = 100
-) -> list[tokens.TokenRecord]:
+) -> list[TokenRecord]:
     require_admin(actor)
     return tokens.list_tokens(connection, after_id=after_id, limit=limit)
 
 
-def revoke_token(connection: Connection, call: Call, token_id: int) -> tokens.TokenRecord:
+def revoke_token(connection: Connection, call: Call, token_id: int) -> TokenRecord:
+    """Stop the token at once; a token revoked already is left as it is (nothing written)."""
     require_admin(call.actor)
-    if tokens.get_token(connection, token_id) is None:
+    current = tokens.get_token(connection, token_id)
+    if current is None:
         raise NotFound(f"no token {token_id}")
+    if current.revoked_at is not None:
+        return current
     tokens.revoke(connection, token_id, call.at)
     record_audit(connection, call, "token.revoke", "token", token_id)
     revoked = tokens.get_token(connection, token_id)

@@ -1,4 +1,4 @@
-"""Who is calling, from where, and when: passed to every use case that writes."""
+"""Who is calling, from where, when, and on which site: passed to every use case that writes."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from masthead.domain.audit import AuditEntry
 from masthead.domain.permissions import Actor
 from masthead.domain.posts import RevisionSource
 from masthead.domain.staff import Role
+from masthead.settings import Settings
 from masthead.store import audit
 
 __all__ = ["OPERATOR", "WORKER", "Call", "record_audit"]
@@ -25,6 +27,8 @@ WORKER = Actor(staff_id=None, slug="worker", role=Role.ADMIN)
 class Call:
     actor: Actor
     at: datetime
+    settings: Settings
+    """The site's configuration: its defaults decide how pages look, so what a change affects."""
     source: RevisionSource = RevisionSource.API
     request_id: str | None = None
     idempotency_key: str | None = None
@@ -43,7 +47,7 @@ def record_audit(
     """One audit entry for one write, in the same transaction as the write."""
     audit.record(
         connection,
-        audit.AuditEntry(
+        AuditEntry(
             at=call.at,
             action=action,
             target_type=target_type,

@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 
 from masthead.actions.context import Call, record_audit
 from masthead.actions.naming import SLUG_RULE
-from masthead.content.markdown import render_markdown
+from masthead.content.markdown import RenderedBody, render_markdown
 from masthead.domain.permissions import (
     Actor,
     PostAction,
@@ -17,7 +17,7 @@ from masthead.domain.permissions import (
     next_status,
     sees_post,
 )
-from masthead.domain.posts import Post, PostContent, PostStatus, Revision
+from masthead.domain.posts import Post, PostContent, PostQuery, PostStatus, Revision
 from masthead.domain.slugs import is_valid_slug, slugify, unique_slug
 from masthead.errors import (
     Conflict,
@@ -38,9 +38,11 @@ __all__ = [
     "create_post",
     "edit_post",
     "find_post",
+    "find_post_by_slug",
     "list_visible_posts",
     "post_revision",
     "post_revisions",
+    "preview",
     "require_action",
     "restore_revision",
     "submit_post",
@@ -108,9 +110,7 @@ def _require_current(connection: Connection, call: Call, post: Post) -> None:
     )
 
 
-def list_visible_posts(
-    connection: Connection, actor: Actor, query: post_store.PostQuery
-) -> list[Post]:
+def list_visible_posts(connection: Connection, actor: Actor, query: PostQuery) -> list[Post]:
     """Editors see every post; a writer sees only posts they are an author of."""
     if is_editor(actor):
         return post_store.list_posts(connection, query)
@@ -212,6 +212,18 @@ def post_revision(connection: Connection, actor: Actor, post_id: int, number: in
     if revision is None:
         raise NotFound(f"post {post_id} has no revision {number}")
     return revision
+
+
+def preview(body: str) -> RenderedBody:
+    """A body rendered as a post would show it, without saving anything."""
+    return render_markdown(body)
+
+
+def find_post_by_slug(connection: Connection, actor: Actor, slug: str) -> Post:
+    post_id = post_store.get_post_id(connection, slug)
+    if post_id is None:
+        raise NotFound(f"no post {slug!r}")
+    return find_post(connection, actor, post_id)
 
 
 def _revision(content: PostContent, call: Call) -> post_store.NewRevision:

@@ -9,9 +9,9 @@ from sqlalchemy import Connection
 from masthead.actions.auth import require_admin
 from masthead.actions.context import Call, record_audit
 from masthead.domain.secrets import digest
-from masthead.store.edge_secrets import add_digest
+from masthead.store.edge_secrets import active_digests, add_digest
 
-__all__ = ["EDGE_SECRET_BYTES", "add_edge_secret", "new_edge_secret"]
+__all__ = ["EDGE_SECRET_BYTES", "add_edge_secret", "new_edge_secret", "stored_digests"]
 
 EDGE_SECRET_BYTES = 32
 
@@ -25,3 +25,8 @@ def add_edge_secret(connection: Connection, call: Call, secret: str, label: str)
     require_admin(call.actor)
     add_digest(connection, digest(secret), label, call.at)
     record_audit(connection, call, "edge_secret.add", "edge_secret", label)
+
+
+def stored_digests(connection: Connection) -> list[str]:
+    """The digests of the edge secrets kept in the database that are not retired."""
+    return active_digests(connection)

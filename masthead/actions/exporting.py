@@ -6,12 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection
 
 from masthead.actions.importing import STAFF_FILE, TAGS_FILE
 from masthead.content.bundle import write_post, write_staff, write_tags
 from masthead.domain.posts import PostStatus
-from masthead.store.engine import reading
 from masthead.store.posts import list_posts
 from masthead.store.staff import list_staff
 from masthead.store.tags import list_tags
@@ -32,12 +31,14 @@ class ExportSummary:
 
 
 def export_folder(
-    engine: Engine, folder: Path, *, progress: Callable[[int, int], None] | None = None
+    connection: Connection,
+    folder: Path,
+    *,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ExportSummary:
     """Write every post that is not archived, and all staff and tags, into `folder`."""
-    with reading(engine) as connection:
-        members, all_tags = list_staff(connection), list_tags(connection)
-        posts = [post for post in list_posts(connection) if post.status is not PostStatus.ARCHIVED]
+    members, all_tags = list_staff(connection), list_tags(connection)
+    posts = [post for post in list_posts(connection) if post.status is not PostStatus.ARCHIVED]
     posts_folder = folder / POSTS_FOLDER
     posts_folder.mkdir(parents=True, exist_ok=True)
     (folder / STAFF_FILE).write_text(write_staff(members), encoding="utf-8")

@@ -1,33 +1,57 @@
-"""Importing a folder of posts: everything is checked first, then written all at once."""
+"""Importing a folder of posts: everything is checked first, then written all at once.
+
+The import writes through the same use cases as the API (creating and editing drafts,
+publishing, unpublishing, adding tags and staff), with the caller as actor and
+`import` as the source: every write has its audit entry and its lifecycle event. It
+runs in the caller's unit of work and commits nothing: a problem anywhere raises
+`ImportFailed`, and the caller rolls the whole import back (a dry run always does).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
-from masthead.actions.posts import SaveOutcome, save_post_by_slug
+from masthead.actions.context import Call
+from masthead.actions.drafts import PostFields, create_post, edit_post
+from masthead.actions.publishing import publish_post, unpublish_post
+from masthead.actions.staff import save_profile
+from masthead.actions.tags import save_tag
 from masthead.content.bundle import PostRecord, read_post, read_staff, read_tags
-from masthead.domain.posts import RevisionSource
+from masthead.domain.posts import Post, PostStatus
 from masthead.domain.staff import StaffKind, StaffMember, Tag
-from masthead.errors import ImportFailed, ImportProblem
-from masthead.store.engine import writing
-from masthead.store.posts import get_post_id
+from masthead.errors import ImportFailed, ImportProblem, MastheadError
+from masthead.store.posts import get_post, get_post_id
 from masthead.store.slugs import slug_owner
-from masthead.store.staff import save_staff, staff_ids
-from masthead.store.tags import save_tag, tag_ids
+from masthead.store.staff import staff_ids
+from masthead.store.tags import tag_ids
 
-__all__ = ["ImportBundle", "ImportSummary", "import_folder", "read_folder"]
+__all__ = [
+    "STAFF_FILE",
+    "TAGS_FILE",
+    "ImportBundle",
+    "ImportSummary",
+    "SaveOutcome",
+    "import_folder",
+    "read_folder",
+]
 
 STAFF_FILE = "staff.yaml"
 TAGS_FILE = "tags.yaml"
 Progress = Callable[[int, int], None]
 Entry = TypeVar("Entry", StaffMember, Tag)
+
+
+class SaveOutcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
 
 
 @dataclass(frozen=True)
@@ -42,7 +66,6 @@ class ImportBundle:
 
 @dataclass
 class ImportSummary:
-    dry_run: bool
     posts: Counter[str] = field(default_factory=Counter)
     staff_written: int = 0
     tags_written: int = 0
@@ -51,7 +74,6 @@ class ImportSummary:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "dry_run": self.dry_run,
             "posts": {outcome.value: self.posts[outcome.value] for outcome in SaveOutcome},
             "staff_written": self.staff_written,
             "tags_written": self.tags_written,
@@ -80,35 +102,72 @@ def read_folder(folder: Path) -> ImportBundle:
 
 
 def import_folder(
-    engine: Engine,
+    connection: Connection,
+    call: Call,
     folder: Path,
     *,
-    at: datetime,
     create_missing: bool = False,
-    dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportSummary:
-    """All or nothing: a problem anywhere leaves the database as it was."""
+    """All or nothing: a problem anywhere raises `ImportFailed` (roll back the unit)."""
     bundle = read_folder(folder)
-    summary = ImportSummary(dry_run=dry_run)
-    with writing(engine) as connection:
-        _resolve_references(connection, bundle, create_missing, summary)
-        _write_people(connection, bundle, summary, at)
-        for done, record in enumerate(bundle.posts, start=1):
-            saved = save_post_by_slug(
-                connection,
-                record.content,
-                status=record.status,
-                published_at=record.published_at,
-                source=RevisionSource.IMPORT,
-                at=at,
-            )
-            summary.posts[saved.outcome.value] += 1
-            if progress:
-                progress(done, len(bundle.posts))
-        if dry_run:
-            connection.rollback()
+    summary = ImportSummary()
+    _resolve_references(connection, bundle, create_missing, summary)
+    _write_people(connection, call, bundle, summary)
+    problems: list[ImportProblem] = []
+    for done, record in enumerate(bundle.posts, start=1):
+        try:
+            summary.posts[_import_post(connection, call, record).value] += 1
+        except MastheadError as refused:
+            problems.append(ImportProblem(record.path, record.meta.line(), str(refused)))
+        if progress:
+            progress(done, len(bundle.posts))
+    if problems:
+        raise ImportFailed(problems)
     return summary
+
+
+def _import_post(connection: Connection, call: Call, record: PostRecord) -> SaveOutcome:
+    """Create the post with this slug or bring it up to date; publish or unpublish to match."""
+    content = record.content
+    fields = PostFields(
+        title=content.title,
+        slug=content.slug,
+        dek=content.dek,
+        body=content.body,
+        tags=content.tags,
+        authors=content.authors,
+    )
+    post_id = get_post_id(connection, content.slug)
+    existing = None if post_id is None else get_post(connection, post_id)
+    edited = existing is not None and existing.content != content
+    if existing is None:
+        post = create_post(connection, call, fields)
+    elif edited:
+        post = edit_post(connection, call, existing.id, fields)
+    else:
+        post = existing
+    moved = _reach_status(connection, call, post, record)
+    if existing is None:
+        return SaveOutcome.CREATED
+    return SaveOutcome.UPDATED if edited or moved else SaveOutcome.UNCHANGED
+
+
+def _reach_status(connection: Connection, call: Call, post: Post, record: PostRecord) -> bool:
+    """Publish the post when its file says so and its live version differs (its revision
+    or its date); take it off the site when the file says draft. True if it moved."""
+    live = post.status is PostStatus.PUBLISHED
+    if record.status is PostStatus.PUBLISHED:
+        current = live and post.published_revision == post.revision
+        dated = record.published_at is None or record.published_at == post.published_at
+        if current and dated:
+            return False
+        publish_post(connection, call, post.id, published_at=record.published_at)
+        return True
+    if live:
+        unpublish_post(connection, call, post.id)
+        return True
+    return False
 
 
 def _read_optional(
@@ -207,9 +266,9 @@ def _add_missing(bundle: ImportBundle, summary: ImportSummary, kind: str, slug: 
 
 
 def _write_people(
-    connection: Connection, bundle: ImportBundle, summary: ImportSummary, at: datetime
+    connection: Connection, call: Call, bundle: ImportBundle, summary: ImportSummary
 ) -> None:
     for member in bundle.staff:
-        summary.staff_written += save_staff(connection, member, at)
+        summary.staff_written += save_profile(connection, call, member)
     for tag in bundle.tags:
-        summary.tags_written += save_tag(connection, tag, at)
+        summary.tags_written += save_tag(connection, call, tag)

@@ -7,20 +7,23 @@ and the audit entry says how late it was.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Connection
 
-from masthead.actions.context import WORKER, Call, record_audit
+from masthead.actions.context import Call, record_audit
 from masthead.actions.drafts import find_post, require_action
+from masthead.actions.lifecycle import record_event
 from masthead.actions.publishing import (
     cancel_scheduled_publish,
-    publish,
+    put_live,
     scheduled_publish_key,
 )
 from masthead.actions.tasks import enqueue
+from masthead.domain.events import EventType, NewEvent
 from masthead.domain.permissions import PostAction
-from masthead.domain.posts import Post, PostStatus, RevisionSource
+from masthead.domain.posts import Post, PostStatus
 from masthead.domain.tasks import NewTask
 from masthead.errors import FieldProblem, InvalidInput, InvalidTransition, MastheadError
 from masthead.store import posts as post_store
@@ -65,7 +68,11 @@ def schedule_post(connection: Connection, call: Call, post_id: int, at: datetime
     record_audit(
         connection, call, "post.schedule", "post", post_id, at=at.isoformat(), task=task.task_id
     )
-    return _reload(connection, post_id)
+    facts = {"slug": post.content.slug, "at": at.isoformat(), "task": task.task_id}
+    _record(connection, call, EventType.POST_SCHEDULED, post, facts)
+    return replace(
+        post, status=target, published_at=at, published_revision=None, updated_at=call.at
+    )
 
 
 def unschedule_post(connection: Connection, call: Call, post_id: int) -> Post:
@@ -87,10 +94,25 @@ def unschedule_post(connection: Connection, call: Call, post_id: int) -> Post:
         published_revision=None,
     )
     record_audit(connection, call, "post.unschedule", "post", post_id)
-    return _reload(connection, post_id)
+    _record(connection, call, EventType.POST_UNSCHEDULED, post, {"slug": post.content.slug})
+    return replace(
+        post,
+        status=PostStatus.DRAFT,
+        published_at=None,
+        published_revision=None,
+        updated_at=call.at,
+    )
 
 
-def publish_when_due(connection: Connection, post_id: int, at: datetime) -> float | None:
+def _record(
+    connection: Connection, call: Call, type_: EventType, post: Post, facts: dict[str, object]
+) -> None:
+    """A scheduling event: the post is not live either way, so no public page changes."""
+    new = NewEvent(type_, "post", str(post.id), post.revision, facts)
+    record_event(connection, call, new)
+
+
+def publish_when_due(connection: Connection, call: Call, post_id: int) -> float | None:
     """The worker's half: publish a still-scheduled post; return how late, in seconds.
 
     Idempotent: a post that was unscheduled, or already published, is left alone (None).
@@ -100,25 +122,15 @@ def publish_when_due(connection: Connection, post_id: int, at: datetime) -> floa
     if post is None or post.status is not PostStatus.SCHEDULED or post.published_at is None:
         return None
     due = post.published_at
-    if due > at:
+    if due > call.at:
         raise NotDueYet(f"post {post_id} is due at {due.isoformat()}; schedule it again to move it")
-    publish(connection, post_id, at=at, published_at=due)
-    lateness = max(0.0, (at - due).total_seconds())
-    call = Call(actor=WORKER, at=at, source=RevisionSource.WORKER)
-    record_audit(
+    lateness = max(0.0, (call.at - due).total_seconds())
+    put_live(
         connection,
         call,
-        "post.publish",
-        "post",
-        post_id,
-        revision=post.revision,
+        post,
+        published_at=due,
         scheduled_for=due.isoformat(),
         late_by_seconds=round(lateness, 3),
     )
     return lateness
-
-
-def _reload(connection: Connection, post_id: int) -> Post:
-    post = post_store.get_post(connection, post_id)
-    assert post is not None
-    return post

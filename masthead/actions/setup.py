@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import Connection, Engine
 
@@ -14,10 +13,20 @@ from masthead.actions.importing import ImportSummary, import_folder
 from masthead.actions.staff import add_staff
 from masthead.demo import DEMO_CONTENT
 from masthead.domain.staff import Role, StaffKind, StaffMember
-from masthead.store.migrations import migrate
+from masthead.settings import Settings
+from masthead.store import migrations
+from masthead.store.engine import open_engine
 from masthead.store.staff import get_staff
 
-__all__ = ["DEMO_ADMIN", "DemoAccess", "grant_demo_access", "initialise"]
+__all__ = [
+    "DEMO_ADMIN",
+    "DemoAccess",
+    "grant_demo_access",
+    "load_demo_content",
+    "migrate_database",
+    "open_database",
+    "schema_state",
+]
 
 DEMO_ADMIN = StaffMember(
     slug="demo-admin",
@@ -36,12 +45,23 @@ class DemoAccess:
     token: str
 
 
-def initialise(engine: Engine, *, demo: bool, at: datetime) -> ImportSummary | None:
-    """Migrate to the newest schema; with `demo`, load (or refresh) the demo content."""
-    migrate(engine)
-    if not demo:
-        return None
-    return import_folder(engine, DEMO_CONTENT, at=at)
+def migrate_database(engine: Engine) -> None:
+    """Bring the database to the newest schema (idempotent; a cut-off run resumes).
+
+    The one use case given an engine rather than a connection: each migration commits
+    on its own, so that a run cut off half-way is completed by running it again.
+    """
+    migrations.migrate(engine)
+
+
+def schema_state(engine: Engine) -> tuple[str | None, str | None]:
+    """The database's schema revision, and the newest one this code knows."""
+    return migrations.current_revision(engine), migrations.head_revision()
+
+
+def load_demo_content(connection: Connection, call: Call) -> ImportSummary:
+    """Import (or refresh) the demo posts, staff and tags."""
+    return import_folder(connection, call, DEMO_CONTENT)
 
 
 def grant_demo_access(connection: Connection, call: Call) -> DemoAccess:
@@ -52,3 +72,18 @@ def grant_demo_access(connection: Connection, call: Call) -> DemoAccess:
     add_edge_secret(connection, call, edge_secret, "demo")
     issued = issue_token(connection, call, DEMO_ADMIN.slug, "make demo")
     return DemoAccess(edge_secret=edge_secret, token=issued.secret)
+
+
+POOL_SPARE = 4
+"""Connections beyond the request handlers' and the worker's: housekeeping, listeners."""
+
+
+def open_database(settings: Settings) -> Engine:
+    """The engine of one process: a connection for each request handler thread, and for
+    each handler of an in-process worker, and a few spare."""
+    return open_engine(
+        settings.database_url,
+        pool_size=settings.server_threads,
+        max_overflow=settings.queue_concurrency + POOL_SPARE,
+        pool_timeout=settings.database_timeout_seconds,
+    )

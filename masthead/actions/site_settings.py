@@ -1,7 +1,7 @@
-"""Site settings: defaults from the configuration, changes by an admin stored in the database.
+"""Changing the site settings: admins only, stored in the database, seen by every server.
 
-The stored value wins, and every server process reads it per request, so a change shows
-everywhere without a restart.
+A value of None resets a setting to its configured default. A change is a
+`settings.changed` event naming the public pages it touched (a new title: every page).
 """
 
 from __future__ import annotations
@@ -13,53 +13,16 @@ from sqlalchemy import Connection
 
 from masthead.actions.auth import require_admin
 from masthead.actions.context import Call, record_audit
+from masthead.actions.lifecycle import PublicChange
+from masthead.actions.site_info import SITE_KEYS, current_site, default_values, site_values
+from masthead.domain.events import EventType
 from masthead.errors import FieldProblem, InvalidInput
-from masthead.settings import Settings
-from masthead.site.pages import SiteInfo
-from masthead.store.site_settings import load_overrides, save_overrides
+from masthead.site.changes import Scope
+from masthead.store.site_settings import reset_overrides, save_overrides
 
-__all__ = [
-    "SITE_KEYS",
-    "configured_site",
-    "current_site",
-    "site_values",
-    "update_site_settings",
-]
+__all__ = ["MAX_TEXT", "update_site_settings"]
 
-SITE_KEYS = ("title", "kicker", "headline", "intro", "page_size", "timezone")
 MAX_TEXT = 300
-_SETTING_NAMES = {"page_size": "page_size", "timezone": "timezone"}
-
-
-def site_values(connection: Connection, settings: Settings) -> dict[str, Any]:
-    """Every site setting: the stored value if there is one, else the configured default."""
-    stored = {key: value for key, value in load_overrides(connection).items() if key in SITE_KEYS}
-    return {**_defaults(settings), **stored}
-
-
-def _defaults(settings: Settings) -> dict[str, Any]:
-    return {key: getattr(settings, _SETTING_NAMES.get(key, f"site_{key}")) for key in SITE_KEYS}
-
-
-def current_site(connection: Connection, settings: Settings) -> SiteInfo:
-    return _site_info(site_values(connection, settings), settings)
-
-
-def configured_site(settings: Settings) -> SiteInfo:
-    """The site as configured, before any stored change (for when the database is away)."""
-    return _site_info(_defaults(settings), settings)
-
-
-def _site_info(values: dict[str, Any], settings: Settings) -> SiteInfo:
-    return SiteInfo(
-        title=values["title"],
-        kicker=values["kicker"],
-        headline=values["headline"],
-        intro=values["intro"],
-        public_url=settings.public_url,
-        zone=ZoneInfo(values["timezone"]),
-        page_size=values["page_size"],
-    )
 
 
 def _problems(changes: dict[str, Any]) -> list[FieldProblem]:
@@ -67,6 +30,8 @@ def _problems(changes: dict[str, Any]) -> list[FieldProblem]:
     for key, value in changes.items():
         if key not in SITE_KEYS:
             problems.append(FieldProblem(key, "not a site setting", "unknown_field"))
+        elif value is None:
+            continue  # back to the configured default
         elif key == "page_size":
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100:
                 problems.append(FieldProblem(key, "a whole number from 1 to 100", "out_of_range"))
@@ -88,12 +53,27 @@ def _known_zone(name: str) -> bool:
 
 
 def update_site_settings(
-    connection: Connection, call: Call, settings: Settings, changes: dict[str, Any]
+    connection: Connection, call: Call, changes: dict[str, Any]
 ) -> dict[str, Any]:
+    """Store the given settings (None: reset to the default); answer every setting."""
     require_admin(call.actor)
     problems = _problems(changes)
     if problems:
         raise InvalidInput(problems)
-    save_overrides(connection, changes, call.at)
+    before = site_values(connection, call.settings)
+    defaults = default_values(call.settings)
+    after = {**before, **{key: defaults[key] if v is None else v for key, v in changes.items()}}
+    changed = {
+        key: {"before": before[key], "after": after[key]}
+        for key in SITE_KEYS
+        if before[key] != after[key]
+    }
+    change = PublicChange(connection, call, Scope.everything()) if changed else None
+    save_overrides(connection, {k: v for k, v in changes.items() if v is not None}, call.at)
+    reset_overrides(connection, [key for key, value in changes.items() if value is None])
     record_audit(connection, call, "settings.change", "settings", "site", **changes)
-    return site_values(connection, settings)
+    if change is not None:
+        state = change.after(current_site(connection, call.settings))
+        facts = {"changed": changed}
+        change.record(EventType.SETTINGS_CHANGED, "settings", "site", facts=facts, after=state)
+    return after

@@ -1,19 +1,27 @@
-"""Managing staff: admins add members, change their roles, suspend and resume them."""
+"""Managing staff: admins add members, change their profiles, roles and standing.
+
+Every change of a member is a `staff.changed` event naming the public pages it touched:
+a new member's empty listing, a new name on every card and page that shows it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from sqlalchemy import Connection
 
 from masthead.actions.auth import require_admin
 from masthead.actions.context import Call, record_audit
+from masthead.actions.lifecycle import PublicChange
 from masthead.actions.naming import require_slug_and_name
+from masthead.domain.events import EventType
 from masthead.domain.staff import Role, StaffKind, StaffMember
 from masthead.errors import Conflict, NotFound
+from masthead.site.changes import Scope
 from masthead.store import staff as staff_store
 
-__all__ = ["StaffChanges", "add_staff", "change_staff", "find_staff"]
+__all__ = ["StaffChanges", "add_staff", "all_staff", "change_staff", "find_staff", "save_profile"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,10 @@ class StaffChanges:
     active: bool | None = None
 
 
+def all_staff(connection: Connection) -> list[StaffMember]:
+    return staff_store.list_staff(connection)
+
+
 def find_staff(connection: Connection, slug: str) -> StaffMember:
     member = staff_store.get_staff(connection, slug)
     if member is None:
@@ -41,9 +53,11 @@ def add_staff(connection: Connection, call: Call, member: StaffMember) -> StaffM
     require_slug_and_name(member.slug, member.name, "a staff member")
     if staff_store.get_staff(connection, member.slug) is not None:
         raise Conflict(f"the slug {member.slug!r} is taken", code="slug_taken")
+    change = PublicChange(connection, call, _reach(connection, member.slug))
     staff_store.save_staff(connection, member, call.at)
     record_audit(connection, call, "staff.add", "staff", member.slug, role=member.role.value)
-    return find_staff(connection, member.slug)
+    change.record(EventType.STAFF_CHANGED, "staff", member.slug, facts=_facts(None, member))
+    return member
 
 
 def change_staff(
@@ -52,20 +66,49 @@ def change_staff(
     """Edit a member's profile, role or standing. A suspension stops their tokens at once."""
     require_admin(call.actor)
     current = find_staff(connection, slug)
-    profile = replace(
+    changed = replace(
         current,
-        name=current.name if changes.name is None else changes.name,
-        role_title=current.role_title if changes.role_title is None else changes.role_title,
-        department=current.department if changes.department is None else changes.department,
-        kind=current.kind if changes.kind is None else changes.kind,
-        bio=current.bio if changes.bio is None else changes.bio,
+        **{name: value for name, value in asdict(changes).items() if value is not None},
     )
-    require_slug_and_name(profile.slug, profile.name, "a staff member")
-    staff_store.save_staff(connection, profile, call.at)
-    if changes.role is not None or changes.active is not None:
-        staff_store.set_standing(
-            connection, slug, call.at, role=changes.role, active=changes.active
-        )
+    require_slug_and_name(changed.slug, changed.name, "a staff member")
+    if changed == current:  # nothing to change: nothing written, no audit entry
+        return current
     fields = {name: value for name, value in vars(changes).items() if value is not None}
+    change = PublicChange(connection, call, _reach(connection, slug))
+    staff_store.save_staff(connection, changed, call.at)
+    if changed.role != current.role or changed.active != current.active:
+        staff_store.set_standing(
+            connection, slug, call.at, role=changed.role, active=changed.active
+        )
     record_audit(connection, call, "staff.change", "staff", slug, **fields)
-    return find_staff(connection, slug)
+    change.record(EventType.STAFF_CHANGED, "staff", slug, facts=_facts(current, changed))
+    return changed
+
+
+def save_profile(connection: Connection, call: Call, member: StaffMember) -> bool:
+    """Add the member, or change their profile to match (not their role or standing);
+    True when anything was written (import)."""
+    current = staff_store.get_staff(connection, member.slug)
+    if current is None:
+        add_staff(connection, call, member)
+        return True
+    profile = StaffChanges(
+        name=member.name,
+        role_title=member.role_title,
+        department=member.department,
+        kind=member.kind,
+        bio=member.bio,
+    )
+    return change_staff(connection, call, member.slug, profile) != current
+
+
+def _reach(connection: Connection, slug: str) -> Scope:
+    """The member's own listing, and every live post they are an author of."""
+    return Scope.of(staff_store.live_posts_by(connection, slug), authors=[slug])
+
+
+def _facts(before: StaffMember | None, after: StaffMember) -> dict[str, Any]:
+    def shown(member: StaffMember | None) -> dict[str, Any] | None:
+        return None if member is None else {**asdict(member), "byline": member.byline}
+
+    return {"slug": after.slug, "before": shown(before), "after": shown(after)}

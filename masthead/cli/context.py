@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 
 from masthead.actions.context import OPERATOR, Call
+from masthead.actions.setup import open_database as engine_for
 from masthead.cli.output import errors_to_exit_codes
 from masthead.domain.posts import RevisionSource
 from masthead.settings import Settings, load_settings
-from masthead.store.engine import open_engine
 
 __all__ = ["load_configuration", "now", "open_database", "operator_call"]
 
@@ -24,10 +24,10 @@ def load_configuration() -> Settings:
         return load_settings()
 
 
-def open_database() -> Engine:
-    return open_engine(load_configuration().database_url)
+def open_database(settings: Settings | None = None) -> Engine:
+    return engine_for(settings or load_configuration())
 
 
-def operator_call() -> Call:
+def operator_call(source: RevisionSource = RevisionSource.CLI) -> Call:
     """The operator at the command line acts as an admin; audit entries say `cli`."""
-    return Call(actor=OPERATOR, at=now(), source=RevisionSource.CLI)
+    return Call(actor=OPERATOR, at=now(), settings=load_configuration(), source=source)

@@ -10,19 +10,19 @@ from typing import Annotated
 import typer
 from sqlalchemy import Connection
 
+from masthead.actions.context import OPERATOR
+from masthead.actions.drafts import find_post_by_slug, list_visible_posts
 from masthead.actions.exporting import export_folder
 from masthead.actions.importing import import_folder
 from masthead.actions.scheduling import schedule_post, unschedule_post
-from masthead.actions.setup import initialise
+from masthead.actions.setup import load_demo_content, migrate_database
 from masthead.cli.audit import audit_command
-from masthead.cli.context import load_configuration, now, open_database, operator_call
+from masthead.cli.context import load_configuration, open_database, operator_call
 from masthead.cli.output import emit_json, errors_to_exit_codes, progress_bar
 from masthead.cli.people import demo_access, staff_app, token_app
 from masthead.cli.queue import tasks_app, worker_command, workers_app
-from masthead.errors import NotFound
-from masthead.store.engine import open_engine, reading, writing
-from masthead.store.migrations import migrate
-from masthead.store.posts import get_post_id, list_posts
+from masthead.domain.posts import PostQuery, RevisionSource
+from masthead.store.engine import reading, writing
 
 __all__ = ["app", "run"]
 
@@ -41,10 +41,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document 
 
 
 @app.command("migrate")
-def migrate_database() -> None:
+def migrate_command() -> None:
     """Upgrade the database to the newest schema (safe to run again)."""
     with errors_to_exit_codes():
-        migrate(open_database())
+        migrate_database(open_database())
     typer.echo("database is at the newest schema")
 
 
@@ -56,7 +56,12 @@ def init(
     """Create the database (or bring it up to date), optionally with demo content."""
     settings = load_configuration()
     with errors_to_exit_codes():
-        summary = initialise(open_engine(settings.database_url), demo=demo, at=now())
+        engine = open_database(settings)
+        migrate_database(engine)
+        summary = None
+        if demo:
+            with writing(engine) as connection:
+                summary = load_demo_content(connection, operator_call(RevisionSource.IMPORT))
     if as_json:
         emit_json(
             {"database": settings.database_url, "demo": summary.as_dict() if summary else None}
@@ -80,17 +85,17 @@ def import_command(
 ) -> None:
     """Import posts, staff and tags: all of it, or nothing when any file has a problem."""
     engine = open_database()
-    with errors_to_exit_codes(), progress_bar("Importing", not as_json) as progress:
+    call = operator_call(RevisionSource.IMPORT)
+    with (
+        errors_to_exit_codes(),
+        progress_bar("Importing", not as_json) as progress,
+        writing(engine, commit=not dry_run) as connection,
+    ):
         summary = import_folder(
-            engine,
-            folder,
-            at=now(),
-            create_missing=create_missing,
-            dry_run=dry_run,
-            progress=progress,
+            connection, call, folder, create_missing=create_missing, progress=progress
         )
     if as_json:
-        emit_json(summary.as_dict())
+        emit_json({"dry_run": dry_run, **summary.as_dict()})
         return
     counts = summary.as_dict()["posts"]
     prefix = "would import" if dry_run else "imported"
@@ -105,8 +110,12 @@ def export_command(
 ) -> None:
     """Export posts, staff and tags in the import format."""
     engine = open_database()
-    with errors_to_exit_codes(), progress_bar("Exporting", not as_json) as progress:
-        summary = export_folder(engine, folder, progress=progress)
+    with (
+        errors_to_exit_codes(),
+        progress_bar("Exporting", not as_json) as progress,
+        reading(engine) as connection,
+    ):
+        summary = export_folder(connection, folder, progress=progress)
     if as_json:
         emit_json(summary.as_dict())
     else:
@@ -130,7 +139,7 @@ def serve(
 
     settings = load_configuration()
     with errors_to_exit_codes():
-        engine = open_engine(settings.database_url)
+        engine = open_database(settings)
         application = create_app(settings, engine)
         embedded = start_embedded_worker(settings, engine) if worker else None
     mode = "with an in-process worker" if embedded else "without a worker"
@@ -165,17 +174,14 @@ def posts_unschedule(slug: Annotated[str, typer.Argument(help="The post's slug."
 
 
 def _post_id(connection: Connection, slug: str) -> int:
-    post_id = get_post_id(connection, slug)
-    if post_id is None:
-        raise NotFound(f"no post {slug!r}")
-    return post_id
+    return find_post_by_slug(connection, OPERATOR, slug).id
 
 
 @posts_app.command("list")
 def posts_list(as_json: JsonOption = False) -> None:
     """Every post in any state, one a line, newest first."""
     with errors_to_exit_codes(), reading(open_database()) as connection:
-        posts = list_posts(connection)
+        posts = list_visible_posts(connection, OPERATOR, PostQuery())
     if as_json:
         emit_json([asdict(post) for post in posts])
         return

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import OperationalError
 
-from masthead.errors import ImportFailed, MastheadError, NotFound
+from masthead.errors import ImportFailed, Kind, MastheadError
 
-__all__ = ["ExitCode", "emit_json", "errors_to_exit_codes", "progress_bar"]
+__all__ = ["EXIT_OF_KIND", "ExitCode", "emit_json", "errors_to_exit_codes", "progress_bar"]
 
 
 class ExitCode(IntEnum):
@@ -25,6 +25,17 @@ class ExitCode(IntEnum):
     NOT_FOUND = 3
     DATABASE_UNAVAILABLE = 4
     FAILED = 5
+
+
+EXIT_OF_KIND = {
+    Kind.INPUT: ExitCode.PROBLEMS,
+    Kind.TOO_LARGE: ExitCode.PROBLEMS,
+    Kind.UNSUPPORTED_MEDIA: ExitCode.PROBLEMS,
+    Kind.NOT_FOUND: ExitCode.NOT_FOUND,
+    Kind.UNAVAILABLE: ExitCode.DATABASE_UNAVAILABLE,
+    Kind.CONFIGURATION: ExitCode.USAGE,
+}
+"""The exit code of each kind of error; every other kind is a refusal (5)."""
 
 
 def emit_json(document: Any) -> None:
@@ -45,14 +56,12 @@ def errors_to_exit_codes() -> Iterator[None]:
         _fail(
             ExitCode.PROBLEMS, "\n".join(str(problem) for problem in error.problems) + f"\n{error}"
         )
-    except NotFound as error:
-        _fail(ExitCode.NOT_FOUND, f"not found: {error}")
     except ValidationError as error:
         _fail(ExitCode.USAGE, f"bad configuration: {error}")
     except OperationalError as error:
         _fail(ExitCode.DATABASE_UNAVAILABLE, f"database unavailable: {error.orig}")
     except MastheadError as error:
-        _fail(ExitCode.FAILED, f"{error.code}: {error}")
+        _fail(EXIT_OF_KIND.get(error.kind, ExitCode.FAILED), f"{error.code}: {error}")
 
 
 @contextmanager

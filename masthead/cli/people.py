@@ -15,7 +15,6 @@ from masthead.cli.context import open_database, operator_call
 from masthead.cli.output import emit_json, errors_to_exit_codes
 from masthead.domain.staff import Role, StaffKind, StaffMember
 from masthead.store.engine import reading, writing
-from masthead.store.staff import list_staff
 
 __all__ = ["demo_access", "staff_app", "token_app"]
 
@@ -28,7 +27,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document 
 def staff_list(as_json: JsonOption = False) -> None:
     """Every staff member, one a line."""
     with errors_to_exit_codes(), reading(open_database()) as connection:
-        members = list_staff(connection)
+        members = staff.all_staff(connection)
     if as_json:
         emit_json([asdict(member) for member in members])
         return

@@ -19,7 +19,7 @@ from masthead.errors import InvalidInput
 from masthead.queue.registry import Registry, load_registry
 from masthead.queue.worker import QueueWorker
 from masthead.settings import Settings
-from masthead.store.engine import open_engine, reading, writing
+from masthead.store.engine import reading, writing
 
 __all__ = ["tasks_app", "worker_command", "workers_app"]
 
@@ -48,7 +48,7 @@ def worker_command(
     with errors_to_exit_codes():
         worker = QueueWorker(
             settings=settings,
-            engine=open_engine(settings.database_url),
+            engine=open_database(settings),
             registry=registry,
             concurrency=concurrency,
         )

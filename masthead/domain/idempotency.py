@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-__all__ = ["Decision", "KeyRecord", "KeyState", "decide"]
+__all__ = ["Decision", "KeyRecord", "KeyState", "StoredResponse", "decide"]
 
 
 class KeyState(StrEnum):
@@ -43,3 +43,10 @@ def decide(existing: KeyRecord | None, request_digest: str, now: datetime) -> De
     if existing.locked_until <= now:
         return Decision.PROCEED
     return Decision.IN_FLIGHT
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status_code: int
+    headers: list[tuple[str, str]]
+    body: bytes

@@ -11,6 +11,7 @@ from masthead.domain.staff import StaffMember, Tag
 __all__ = [
     "Post",
     "PostContent",
+    "PostQuery",
     "PostStatus",
     "PublishedPost",
     "Revision",
@@ -92,3 +93,15 @@ class Revision:
     created_at: datetime
     created_by: str | None
     token_id: int | None
+
+
+@dataclass(frozen=True)
+class PostQuery:
+    """Which working copies a staff list shows: filters, and the page after a cursor."""
+
+    statuses: tuple[PostStatus, ...] = ()
+    tag: str | None = None
+    author: str | None = None
+    text: str | None = None
+    before_id: int | None = None
+    limit: int | None = None

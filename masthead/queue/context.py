@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from masthead.actions.runs import run_is_current
 from masthead.queue.errors import RunSuperseded
 from masthead.settings import Settings
-from masthead.store import tasks as task_store
 
 __all__ = ["TaskContext"]
 
@@ -33,5 +33,5 @@ class TaskContext:
         returns, no other run of the task can record anything before that transaction
         ends (PostgreSQL holds a share lock on the task row; SQLite has one writer).
         """
-        if not task_store.is_current(connection, (self.task_id, self.attempt)):
+        if not run_is_current(connection, (self.task_id, self.attempt)):
             raise RunSuperseded(f"task {self.task_id} is no longer held by run {self.attempt}")

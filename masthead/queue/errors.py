@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from masthead.errors import MastheadError
 
 __all__ = [
@@ -19,15 +17,12 @@ __all__ = [
 class PermanentError(MastheadError):
     """Raised by a handler whose work can never succeed: the task fails at once.
 
-    Any other exception is taken as a passing failure and the task is retried.
+    Any other exception is taken as a passing failure and the task is retried. The
+    handler may name its own `code` (it becomes the task's `last_error_code`).
     """
 
     code = "permanent_error"
-
-    def __init__(self, detail: str = "", code: str | None = None, **extra: Any) -> None:
-        super().__init__(detail, **extra)
-        if code is not None:
-            self.code = code
+    free_codes = True
 
 
 class RunSuperseded(MastheadError):

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from masthead.actions.context import WORKER, Call
+from masthead.actions.events import Consumer, dispatch
+from masthead.actions.lifecycle import DISPATCH
 from masthead.actions.scheduling import SCHEDULED_PUBLISH, NotDueYet, publish_when_due
+from masthead.domain.posts import RevisionSource
 from masthead.queue.context import TaskContext
 from masthead.queue.errors import PermanentError
 from masthead.queue.registry import Registry
@@ -16,6 +21,10 @@ __all__ = ["register_handlers"]
 log = logging.getLogger("masthead.queue")
 
 
+def _worker_call(context: TaskContext) -> Call:
+    return Call(WORKER, datetime.now(UTC), context.settings, source=RevisionSource.WORKER)
+
+
 def publish_scheduled(context: TaskContext) -> None:
     post_id = context.payload.get("post_id")
     if not isinstance(post_id, int):
@@ -23,12 +32,25 @@ def publish_scheduled(context: TaskContext) -> None:
     try:
         with writing(context.engine) as connection:
             context.fence(connection)
-            lateness = publish_when_due(connection, post_id, datetime.now(UTC))
+            lateness = publish_when_due(connection, _worker_call(context), post_id)
     except NotDueYet as early:
         raise PermanentError(str(early)) from early
     if lateness is not None:
         log.info("published post %s, %.3f s after its time", post_id, lateness)
 
 
+def dispatch_events(context: TaskContext, consumers: Sequence[Consumer]) -> None:
+    """Hand every consumer its events, a batch per transaction, until all are caught up."""
+    while True:
+        with writing(context.engine) as connection:
+            context.fence(connection)
+            handed = dispatch(connection, consumers, datetime.now(UTC))
+        if not handed:
+            return
+
+
 def register_handlers(registry: Registry) -> None:
     registry.register(SCHEDULED_PUBLISH, publish_scheduled, timeout=60)
+    registry.register(
+        DISPATCH, lambda context: dispatch_events(context, registry.consumers), timeout=120
+    )

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from masthead.actions.runs import RunKey
 from masthead.queue.ledger import Ledger
-from masthead.store.tasks import RunKey
 
 __all__ = ["Housekeeping"]
 

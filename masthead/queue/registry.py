@@ -11,12 +11,20 @@ import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from masthead.actions.events import Consumer
 from masthead.domain.retry import Backoff
 from masthead.errors import FieldProblem, InvalidInput
 from masthead.queue.context import TaskContext
 from masthead.settings import Settings
 
-__all__ = ["BUILTIN_TASK_MODULES", "Handler", "HandlerSpec", "Registry", "load_registry"]
+__all__ = [
+    "BUILTIN_TASK_MODULES",
+    "Consumer",
+    "Handler",
+    "HandlerSpec",
+    "Registry",
+    "load_registry",
+]
 
 Handler = Callable[[TaskContext], None]
 
@@ -34,13 +42,17 @@ class HandlerSpec:
 
 
 class Registry:
-    """Maps task kinds to handlers; the defaults come from the settings."""
+    """Maps task kinds to handlers, and holds the consumers of lifecycle events.
+
+    The handlers' defaults come from the settings.
+    """
 
     def __init__(self, *, timeout: float, max_attempts: int, backoff: Backoff) -> None:
         self._timeout = timeout
         self._max_attempts = max_attempts
         self._backoff = backoff
         self._specs: dict[str, HandlerSpec] = {}
+        self._consumers: dict[str, Consumer] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Registry:
@@ -86,6 +98,16 @@ class Registry:
 
         return add
 
+    def consume(self, consumer: Consumer) -> None:
+        """Hand lifecycle events to `consumer` (it gets every event once, in order)."""
+        if consumer.name in self._consumers:
+            raise ValueError(f"an event consumer named {consumer.name!r} exists")
+        self._consumers[consumer.name] = consumer
+
+    @property
+    def consumers(self) -> tuple[Consumer, ...]:
+        return tuple(self._consumers.values())
+
     @property
     def kinds(self) -> tuple[str, ...]:
         return tuple(sorted(self._specs))
@@ -103,6 +125,7 @@ class Registry:
             timeout=self._timeout, max_attempts=self._max_attempts, backoff=self._backoff
         )
         subset._specs = {kind: spec for kind, spec in self._specs.items() if kind in wanted}
+        subset._consumers = self._consumers
         return subset
 
 

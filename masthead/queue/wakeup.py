@@ -9,7 +9,7 @@ from collections.abc import Callable
 import psycopg
 from sqlalchemy.engine import make_url
 
-from masthead.store import tasks as task_store
+from masthead.actions.runs import listen_for_tasks
 from masthead.store.engine import sqlalchemy_url
 
 __all__ = ["Listener"]
@@ -46,7 +46,7 @@ class Listener:
 
     def _listen(self) -> None:
         with psycopg.connect(self._conninfo, autocommit=True) as connection:
-            task_store.listen(connection)
+            listen_for_tasks(connection)
             self._on_notify()  # anything enqueued while we were not listening
             while not self._stop.is_set():
                 for _notification in connection.notifies(timeout=CHECK_STOP_SECONDS):

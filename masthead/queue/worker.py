@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from masthead.actions.runs import BadEnd, RunKey
 from masthead.domain.tasks import HANDLER_ERROR, TIMEOUT, Claim, Worker, after_error, clip_error
 from masthead.queue.context import TaskContext
 from masthead.queue.errors import PermanentError, RunRevoked, TaskTimedOut, WorkerStopping
@@ -32,7 +33,6 @@ from masthead.queue.slots import Finished, Slots
 from masthead.queue.wakeup import Listener
 from masthead.settings import Settings
 from masthead.store.engine import is_sqlite
-from masthead.store.tasks import BadEnd, RunKey
 
 __all__ = ["QueueWorker", "utc_now"]
 
@@ -76,7 +76,7 @@ class QueueWorker:
         self._clock = clock
         self._random = random_source
         self.identity = _new_identity(registry, self._concurrency, clock())
-        self._ledger = Ledger(engine, settings, self.identity, clock)
+        self._ledger = Ledger(engine, settings, self.identity, clock, registry.consumers)
         self._lock = threading.Lock()
         self._running: dict[RunKey, _Running] = {}
         self._unsettled: dict[RunKey, BadEnd | None] = {}  # ended, not yet recorded

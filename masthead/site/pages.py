@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -12,22 +12,32 @@ from sqlalchemy import Connection
 from masthead.domain.dates import card_date
 from masthead.domain.listing import PageWindow, author_count_line, paginate, tag_count_line
 from masthead.domain.posts import PublishedPost
+from masthead.domain.staff import StaffMember, Tag
 from masthead.errors import NotFound
 from masthead.site import urls
 from masthead.store import public
 
 __all__ = [
+    "FEED_SIZE",
     "Card",
-    "ListingBuilder",
+    "FeedPage",
     "ListingPage",
     "PostPage",
     "SiteInfo",
+    "author_feed",
     "author_listing",
+    "author_listing_description",
+    "index_feed",
     "index_listing",
+    "make_card",
     "post_page",
     "post_page_for",
+    "tag_feed",
     "tag_listing",
 ]
+
+FEED_SIZE = 20
+"""Entries in every Atom feed: the newest posts of its listing."""
 
 
 @dataclass(frozen=True)
@@ -68,8 +78,14 @@ class Card:
 
 @dataclass(frozen=True)
 class ListingPage:
+    """One page of the index, a tag's or an author's listing.
+
+    Every listing carries the site header (kicker, headline, intro) above its count
+    line; a tag's or author's own words (`description`) follow the count line.
+    """
+
     kind: str  # "index", "tag" or "author"
-    heading: str
+    name: str  # the tag's or author's name; the site's title for the index
     description: str
     count_line: str
     cards: tuple[Card, ...]
@@ -96,6 +112,20 @@ class PostPage:
     authors: tuple[Link, ...]
 
 
+@dataclass(frozen=True)
+class FeedPage:
+    """An Atom feed: its title, where it and its listing live, and its newest entries."""
+
+    title: str
+    path: str
+    alternate_path: str
+    entries: tuple[PostPage, ...]
+
+    @property
+    def last_modified(self) -> datetime | None:
+        return max((entry.post.updated_at for entry in self.entries), default=None)
+
+
 def make_card(post: PublishedPost, zone: ZoneInfo) -> Card:
     first_author = post.authors[0] if post.authors else None
     return Card(
@@ -112,12 +142,8 @@ def make_card(post: PublishedPost, zone: ZoneInfo) -> Card:
     )
 
 
-def _listing(
-    connection: Connection,
-    site: SiteInfo,
-    which: public.Filter,
-    number: int,
-    page_path: Callable[[int], str],
+def _cards(
+    connection: Connection, site: SiteInfo, which: public.Filter, number: int
 ) -> tuple[PageWindow, tuple[Card, ...], datetime | None]:
     total = public.count_published(connection, which)
     window = paginate(total, number, site.page_size)
@@ -127,37 +153,47 @@ def _listing(
 
 
 def index_listing(connection: Connection, site: SiteInfo, number: int) -> ListingPage:
-    window, cards, changed = _listing(connection, site, public.Filter(), number, urls.index_url)
+    window, cards, changed = _cards(connection, site, public.Filter(), number)
     count = window.total_items
     return ListingPage(
         kind="index",
-        heading=site.headline,
-        description=site.intro,
+        name=site.title,
+        description="",
         count_line=f"{count} post" if count == 1 else f"{count} posts",
         cards=cards,
         window=window,
         path=urls.index_url(number),
-        feed_path="/feed.xml",
+        feed_path=urls.FEED,
         page_path=urls.index_url,
         last_modified=changed,
     )
 
 
-def tag_listing(connection: Connection, site: SiteInfo, slug: str, number: int) -> ListingPage:
-    found = public.published_tag(connection, slug)
+def _known_tag(connection: Connection, slug: str) -> tuple[int, Tag]:
+    found = public.listed_tag(connection, slug)
     if found is None:
         raise NotFound(f"no tag {slug!r}")
-    tag_id, tag = found
+    return found
+
+
+def _known_author(connection: Connection, slug: str) -> tuple[int, StaffMember]:
+    found = public.listed_author(connection, slug)
+    if found is None:
+        raise NotFound(f"no author {slug!r}")
+    return found
+
+
+def tag_listing(connection: Connection, site: SiteInfo, slug: str, number: int) -> ListingPage:
+    """Every known tag has a listing, even with no published post (`0 posts found in …`)."""
+    tag_id, tag = _known_tag(connection, slug)
 
     def page_path(page: int) -> str:
         return urls.tag_url(slug, page)
 
-    window, cards, changed = _listing(
-        connection, site, public.Filter(tag_id=tag_id), number, page_path
-    )
+    window, cards, changed = _cards(connection, site, public.Filter(tag_id=tag_id), number)
     return ListingPage(
         kind="tag",
-        heading=tag.name,
+        name=tag.name,
         description=tag.description,
         count_line=tag_count_line(window.total_items, tag.name),
         cards=cards,
@@ -169,21 +205,24 @@ def tag_listing(connection: Connection, site: SiteInfo, slug: str, number: int) 
     )
 
 
+def author_listing_description(member: StaffMember) -> str:
+    """What an author's listing says of them: `ROLE · DEPARTMENT · bio`."""
+    return " · ".join(part for part in (member.byline, member.bio) if part)
+
+
 def author_listing(connection: Connection, site: SiteInfo, slug: str, number: int) -> ListingPage:
-    found = public.published_author(connection, slug)
-    if found is None:
-        raise NotFound(f"no author {slug!r}")
-    staff_id, member = found
+    """Every active staff member has a listing; a suspended one only while they have posts."""
+    staff_id, member = _known_author(connection, slug)
 
     def page_path(page: int) -> str:
         return urls.author_url(slug, page)
 
     which = public.Filter(staff_id=staff_id)
-    window, cards, changed = _listing(connection, site, which, number, page_path)
+    window, cards, changed = _cards(connection, site, which, number)
     return ListingPage(
         kind="author",
-        heading=member.name,
-        description=" · ".join(part for part in (member.byline, member.bio) if part),
+        name=member.name,
+        description=author_listing_description(member),
         count_line=author_count_line(window.total_items, member.name),
         cards=cards,
         window=window,
@@ -192,9 +231,6 @@ def author_listing(connection: Connection, site: SiteInfo, slug: str, number: in
         page_path=page_path,
         last_modified=changed,
     )
-
-
-ListingBuilder = Callable[[Connection, SiteInfo], ListingPage]
 
 
 def post_page(connection: Connection, site: SiteInfo, slug: str) -> PostPage:
@@ -211,3 +247,34 @@ def post_page_for(post: PublishedPost, site: SiteInfo) -> PostPage:
         path=urls.post_url(post.slug),
         authors=tuple(Link(author.name, urls.author_url(author.slug)) for author in post.authors),
     )
+
+
+def _feed(
+    connection: Connection,
+    site: SiteInfo,
+    which: public.Filter,
+    title: str,
+    path: str,
+    alternate_path: str,
+) -> FeedPage:
+    posts: Sequence[PublishedPost] = public.list_published(connection, which, limit=FEED_SIZE)
+    entries = tuple(post_page_for(post, site) for post in posts)
+    return FeedPage(title, path, alternate_path, entries)
+
+
+def index_feed(connection: Connection, site: SiteInfo) -> FeedPage:
+    return _feed(connection, site, public.Filter(), site.title, urls.FEED, urls.INDEX)
+
+
+def tag_feed(connection: Connection, site: SiteInfo, slug: str) -> FeedPage:
+    tag_id, tag = _known_tag(connection, slug)
+    title = f"{tag.name} · {site.title}"
+    which = public.Filter(tag_id=tag_id)
+    return _feed(connection, site, which, title, urls.tag_feed_url(slug), urls.tag_url(slug))
+
+
+def author_feed(connection: Connection, site: SiteInfo, slug: str) -> FeedPage:
+    staff_id, member = _known_author(connection, slug)
+    title = f"{member.name} · {site.title}"
+    which = public.Filter(staff_id=staff_id)
+    return _feed(connection, site, which, title, urls.author_feed_url(slug), urls.author_url(slug))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from importlib import resources
@@ -13,20 +12,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from masthead.domain.posts import PublishedPost
 from masthead.site import urls
-from masthead.site.pages import ListingPage, PostPage, SiteInfo
+from masthead.site.pages import FeedPage, ListingPage, PostPage, SiteInfo
 from masthead.store.public import SitemapGroup
 
-__all__ = ["STYLESHEET", "FeedInfo", "Renderer"]
+__all__ = ["STYLESHEET", "Renderer"]
 
 STYLESHEET = resources.files("masthead.site").joinpath("static/site.css").read_text("utf-8")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class FeedInfo:
-    title: str
-    path: str
-    alternate_path: str
 
 
 def _iso(moment: datetime) -> str:
@@ -49,7 +41,7 @@ class Renderer:
     @cached_property
     def stylesheet_path(self) -> str:
         digest = hashlib.sha256(STYLESHEET.encode()).hexdigest()[:12]
-        return f"/static/site.css?v={digest}"
+        return f"{urls.STYLESHEET}?v={digest}"
 
     def listing(self, site: SiteInfo, page: ListingPage) -> str:
         return self.environment.get_template("listing.html").render(site=site, page=page)
@@ -63,10 +55,10 @@ class Renderer:
     def unavailable(self, site: SiteInfo) -> str:
         return self.environment.get_template("unavailable.html").render(site=site)
 
-    def feed(self, site: SiteInfo, feed: FeedInfo, posts: Sequence[PostPage]) -> str:
-        updated = max((page.post.updated_at for page in posts), default=EPOCH)
+    def feed(self, site: SiteInfo, feed: FeedPage) -> str:
+        updated = feed.last_modified or EPOCH
         return self.environment.get_template("feed.xml").render(
-            site=site, feed=feed, entries=posts, updated=updated
+            site=site, feed=feed, updated=updated
         )
 
     def sitemap(
@@ -82,4 +74,4 @@ class Renderer:
         )
 
     def robots(self, site: SiteInfo) -> str:
-        return f"User-agent: *\nAllow: /\nSitemap: {site.absolute('/sitemap.xml')}\n"
+        return f"User-agent: *\nAllow: /\nSitemap: {site.absolute(urls.SITEMAP)}\n"

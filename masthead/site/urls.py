@@ -1,40 +1,84 @@
-"""The public URLs, in one place: every page links through these."""
+"""The public URLs, spelled once: the page table routes these patterns, pages link with
+these functions, and the change map names pages with them."""
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
+    "AUTHOR",
+    "AUTHOR_FEED",
+    "AUTHOR_PAGE",
+    "FEED",
+    "INDEX",
+    "INDEX_PAGE",
+    "NOT_FOUND",
+    "PAGED",
+    "POST",
+    "ROBOTS",
+    "SITEMAP",
+    "STYLESHEET",
+    "TAG",
+    "TAG_FEED",
+    "TAG_PAGE",
     "author_feed_url",
     "author_url",
+    "fill",
     "index_url",
+    "listing_page_url",
     "post_url",
     "tag_feed_url",
     "tag_url",
 ]
 
+PAGED = "page/{number:int}/"  # page N (from 2) of a listing, under its first page's URL
+INDEX = "/"
+INDEX_PAGE = INDEX + PAGED
+TAG = "/tag/{slug}/"
+TAG_PAGE = TAG + PAGED
+TAG_FEED = "/tag/{slug}/feed.xml"
+AUTHOR = "/author/{slug}/"
+AUTHOR_PAGE = AUTHOR + PAGED
+AUTHOR_FEED = "/author/{slug}/feed.xml"
+POST = "/posts/{slug}/"
+FEED = "/feed.xml"
+SITEMAP = "/sitemap.xml"
+ROBOTS = "/robots.txt"
+NOT_FOUND = "/404.html"
+STYLESHEET = "/static/site.css"
 
-def _paged(base: str, page: int) -> str:
-    return base if page == 1 else f"{base}page/{page}/"
+_PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
+
+
+def fill(pattern: str, **values: object) -> str:
+    """The path `pattern` names for these values: `fill(TAG, slug="ops")` is `/tag/ops/`."""
+    return _PARAMETER.sub(lambda match: str(values[match.group(1)]), pattern)
+
+
+def listing_page_url(first_page: str, number: int) -> str:
+    """Page `number` of the listing whose first page is at `first_page`."""
+    return first_page if number == 1 else fill(first_page + PAGED, number=number)
 
 
 def index_url(page: int = 1) -> str:
-    return _paged("/", page)
+    return listing_page_url(INDEX, page)
 
 
 def tag_url(slug: str, page: int = 1) -> str:
-    return _paged(f"/tag/{slug}/", page)
+    return listing_page_url(fill(TAG, slug=slug), page)
 
 
 def author_url(slug: str, page: int = 1) -> str:
-    return _paged(f"/author/{slug}/", page)
+    return listing_page_url(fill(AUTHOR, slug=slug), page)
 
 
 def post_url(slug: str) -> str:
-    return f"/posts/{slug}/"
+    return fill(POST, slug=slug)
 
 
 def tag_feed_url(slug: str) -> str:
-    return f"/tag/{slug}/feed.xml"
+    return fill(TAG_FEED, slug=slug)
 
 
 def author_feed_url(slug: str) -> str:
-    return f"/author/{slug}/feed.xml"
+    return fill(AUTHOR_FEED, slug=slug)

@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from masthead.domain.audit import AuditEntry
 from masthead.store.schema import audit_log, staff
 
-__all__ = ["AuditEntry", "list_entries", "record"]
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    at: datetime
-    action: str
-    target_type: str
-    target_id: str
-    staff_id: int | None = None
-    token_id: int | None = None
-    request_id: str | None = None
-    idempotency_key: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-    id: int | None = None
-    staff_slug: str | None = None
+__all__ = ["list_entries", "record"]
 
 
 def record(connection: Connection, entry: AuditEntry) -> None:

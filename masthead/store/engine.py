@@ -1,30 +1,37 @@
-"""Opening the database: SQLite (WAL, foreign keys on) or PostgreSQL (psycopg 3)."""
+"""Opening the database, and the one unit of work every face uses to talk to it.
+
+SQLite runs in WAL mode with foreign keys on; PostgreSQL through psycopg 3. A
+`UnitOfWork` is one pooled connection and one transaction at a time on it: a request,
+a command or a worker loop opens one, and actions receive its connection. Actions never
+commit; the unit's owner does.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event
 from sqlalchemy.engine import make_url
 
+from masthead.store.turns import write_turns
+
 __all__ = [
+    "DEFAULT_POOL_SIZE",
+    "UnitOfWork",
     "is_sqlite",
     "open_engine",
     "reading",
     "sqlalchemy_url",
-    "write_lock",
-    "write_turn",
     "writing",
 ]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-SQLITE_POOL_SIZE = 10
-SQLITE_POOL_OVERFLOW = 40
+DEFAULT_POOL_SIZE = 32
+DEFAULT_POOL_OVERFLOW = 8
+DEFAULT_POOL_TIMEOUT_SECONDS = 10.0
 
 
 def sqlalchemy_url(database_url: str) -> str:
@@ -39,14 +46,24 @@ def is_sqlite(database_url: str) -> bool:
     return make_url(database_url).get_backend_name() == "sqlite"
 
 
-def open_engine(database_url: str, **options: Any) -> Engine:
+def open_engine(
+    database_url: str,
+    *,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    max_overflow: int = DEFAULT_POOL_OVERFLOW,
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT_SECONDS,
+    **options: Any,
+) -> Engine:
+    """An engine whose pool holds `pool_size` connections (plus `max_overflow` for bursts).
+
+    A caller that waits longer than `pool_timeout` for a connection gets SQLAlchemy's
+    `TimeoutError`, which the faces report as the database being busy.
+    """
     url = sqlalchemy_url(database_url)
+    pooled = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True, **options)
-    # Writers queue on SQLite's lock while holding a pooled connection; a pool as large as
-    # the server's thread pool keeps readers from starving behind them.
-    pooled = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_OVERFLOW, **options}
-    engine = create_engine(url, **pooled)
+        return create_engine(url, pool_pre_ping=True, **pooled, **options)
+    engine = create_engine(url, **pooled, **options)
     event.listen(engine, "connect", _configure_sqlite)
     event.listen(engine, "begin", _begin_sqlite)
     return engine
@@ -63,52 +80,129 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> 
     cursor.close()
 
 
+WRITE_OPTION = "masthead_write"
+
+
 def _begin_sqlite(connection: Connection) -> None:
     # A writer takes the lock up front (IMMEDIATE), so two writers queue on the busy
     # timeout instead of failing when one upgrades its read lock; readers never block.
-    immediate = connection.get_execution_options().get("masthead_write", False)
+    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-@contextmanager
-def writing(engine: Engine) -> Iterator[Connection]:
-    """One write transaction: commits when the block ends, rolls back if it raises."""
-    with write_turn(engine), engine.connect() as connection:
-        connection.execution_options(masthead_write=True)
-        with connection.begin():
-            yield connection
+class UnitOfWork:
+    """One connection, then one transaction at a time on it.
 
-
-_WRITE_TURNS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
-_TURNS_GUARD = threading.Lock()
-
-
-def write_lock(engine: Engine) -> threading.Lock | None:
-    """On SQLite, the lock this process's writers take turns on; None elsewhere.
-
-    SQLite lets one writer in at a time and makes the others retry with growing sleeps,
-    so under load a writer could wait seconds while others keep slipping in. Queuing on
-    a lock in the process first keeps the waits short and fair; SQLite's own lock still
-    guards against other processes.
+    The connection is taken from the pool when first needed and given back by `close()`.
+    Its steps may run on different threads (an ASGI request's steps run in worker
+    threads between awaits), one at a time. A write transaction holds the database's
+    write turns (`masthead.store.turns`) from its start to its end.
     """
-    if engine.dialect.name != "sqlite":
-        return None
-    with _TURNS_GUARD:
-        return _WRITE_TURNS.setdefault(engine, threading.Lock())
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._connection: Connection | None = None
+        self._transaction: RootTransaction | None = None
+        self._turn = ExitStack()
+        self.writing = False
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            self._connection = self.engine.connect()
+        return self._connection
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._transaction is not None and self._transaction.is_active
+
+    def begin(self, *, write: bool) -> Connection:
+        """Start a transaction; a write one takes the write turns first."""
+        assert not self.in_transaction, "a transaction is already open on this unit of work"
+        if write:
+            self._turn.enter_context(write_turns(self.engine).take())
+        try:
+            connection = self.connection
+            connection.execution_options(**{WRITE_OPTION: write})
+            self._transaction = connection.begin()
+        except BaseException:
+            self._turn.close()
+            raise
+        self.writing = write
+        return connection
+
+    def commit(self) -> None:
+        try:
+            if self._transaction is not None:
+                self._transaction.commit()
+        finally:
+            self._end()
+
+    def rollback(self) -> None:
+        try:
+            if self._transaction is not None and self._transaction.is_active:
+                self._transaction.rollback()
+        finally:
+            self._end()
+
+    def _end(self) -> None:
+        self._transaction = None
+        self.writing = False
+        self._turn.close()
+
+    def close(self) -> None:
+        """End any open transaction (rolled back) and give the connection back."""
+        try:
+            if self.in_transaction:
+                self.rollback()
+        finally:
+            self._end()
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    @contextmanager
+    def transaction(self, *, write: bool = False) -> Iterator[Connection]:
+        """Commits when the block ends, rolls back if it raises.
+
+        Inside a transaction already open on this unit, the block joins it: the owner of
+        that transaction commits. A write block cannot join a read transaction.
+        """
+        if self.in_transaction:
+            assert self.writing or not write, "a write cannot join a read transaction"
+            yield self.connection
+            return
+        connection = self.begin(write=write)
+        try:
+            yield connection
+        except BaseException:
+            self.rollback()
+            raise
+        self.commit()
 
 
 @contextmanager
-def write_turn(engine: Engine) -> Iterator[None]:
-    lock = write_lock(engine)
-    if lock is None:
-        yield
-        return
-    with lock:
-        yield
+def _unit_transaction(engine: Engine, *, write: bool, commit: bool = True) -> Iterator[Connection]:
+    unit = UnitOfWork(engine)
+    try:
+        with unit.transaction(write=write) as connection:
+            yield connection
+            if not commit:
+                unit.rollback()
+    finally:
+        unit.close()
+
+
+@contextmanager
+def writing(engine: Engine, *, commit: bool = True) -> Iterator[Connection]:
+    """One write transaction on its own unit of work: commits when the block ends (or, with
+    `commit=False`, rolls back: a rehearsal, such as a dry run)."""
+    with _unit_transaction(engine, write=True, commit=commit) as connection:
+        yield connection
 
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
     """One read transaction: a consistent snapshot, never a lock on writers."""
-    with engine.connect() as connection, connection.begin():
+    with _unit_transaction(engine, write=False) as connection:
         yield connection

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, and_, delete, insert, select, update
 
-from masthead.domain.idempotency import KeyRecord, KeyState
+from masthead.domain.idempotency import KeyRecord, KeyState, StoredResponse
 from masthead.store.schema import idempotency_keys
 
-__all__ = ["StoredResponse", "claim", "complete", "find", "release", "stored_response"]
-
-
-@dataclass(frozen=True)
-class StoredResponse:
-    status_code: int
-    headers: list[tuple[str, str]]
-    body: bytes
+__all__ = ["claim", "complete", "find", "release", "stored_response"]
 
 
 def _where(token_id: int, key: str) -> ColumnElement[bool]:

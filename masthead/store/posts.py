@@ -12,14 +12,20 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from masthead.content.markdown import RenderedBody
-from masthead.domain.posts import Post, PostContent, PostStatus, Revision, RevisionSource
+from masthead.domain.posts import (
+    Post,
+    PostContent,
+    PostQuery,
+    PostStatus,
+    Revision,
+    RevisionSource,
+)
 from masthead.store.schema import post_authors, post_revisions, post_tags, posts, staff, tags
 from masthead.store.staff import staff_ids
 from masthead.store.tags import tag_ids
 
 __all__ = [
     "NewRevision",
-    "PostQuery",
     "add_revision",
     "get_post",
     "get_post_id",
@@ -112,20 +118,9 @@ def get_post(connection: Connection, post_id: int, *, lock: bool = False) -> Pos
     return _post_from_row(row, tag_map[post_id], author_map[post_id])
 
 
-@dataclass(frozen=True)
-class PostQuery:
-    """Which working copies a staff list shows: filters, and the page after a cursor."""
-
-    statuses: tuple[PostStatus, ...] = ()
-    tag: str | None = None
-    author: str | None = None
-    text: str | None = None
-    before_id: int | None = None
-    limit: int | None = None
-
-
-def list_posts(connection: Connection, which: PostQuery = PostQuery()) -> list[Post]:
+def list_posts(connection: Connection, which: PostQuery | None = None) -> list[Post]:
     """Working copies, newest first (by id, which follows creation)."""
+    which = which or PostQuery()
     query = select(posts).order_by(posts.c.id.desc())
     if which.statuses:
         query = query.where(posts.c.status.in_([status.value for status in which.statuses]))

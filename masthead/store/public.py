@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, func, or_, select, type_coerce
 
 from masthead.domain.posts import PublishedPost
 from masthead.domain.staff import StaffMember, Tag
@@ -31,8 +31,12 @@ __all__ = [
     "find_published_slug",
     "last_change",
     "list_published",
-    "published_author",
-    "published_tag",
+    "listed_author",
+    "listed_authors",
+    "listed_tag",
+    "listed_tags",
+    "live_slugs",
+    "published_by_id",
     "sitemap_groups",
 ]
 
@@ -99,22 +103,60 @@ def find_published_slug(connection: Connection, post_id: int) -> str | None:
     return slug
 
 
-def published_tag(connection: Connection, slug: str) -> tuple[int, Tag] | None:
+def listed_tag(connection: Connection, slug: str) -> tuple[int, Tag] | None:
+    """A tag whose listing exists: every known tag, with published posts or not."""
     row = connection.execute(select(tags).where(tags.c.slug == slug)).first()
     return (row.id, tag_from_row(row)) if row else None
 
 
-def published_author(connection: Connection, slug: str) -> tuple[int, StaffMember] | None:
-    """A staff member whose page exists: one who has been on a published post."""
-    row = connection.execute(
-        select(staff).where(
-            staff.c.slug == slug,
-            select(published_authors.c.post_id)
-            .where(published_authors.c.staff_id == staff.c.id)
-            .exists(),
-        )
-    ).first()
+def _has_live_posts() -> ColumnElement[bool]:
+    return (
+        select(published_authors.c.post_id)
+        .where(published_authors.c.staff_id == staff.c.id)
+        .exists()
+    )
+
+
+def _author_is_listed() -> ColumnElement[bool]:
+    """Whose listing exists: every active member, and a suspended one with live posts."""
+    return or_(staff.c.active.is_(True), _has_live_posts())
+
+
+def listed_author(connection: Connection, slug: str) -> tuple[int, StaffMember] | None:
+    row = connection.execute(select(staff).where(staff.c.slug == slug, _author_is_listed())).first()
     return (row.id, staff_from_row(row)) if row else None
+
+
+def listed_tags(connection: Connection) -> list[Tag]:
+    return [tag_from_row(row) for row in connection.execute(select(tags).order_by(tags.c.slug))]
+
+
+def listed_authors(
+    connection: Connection, slugs: Collection[str] | None = None
+) -> list[StaffMember]:
+    """Members whose listing exists (of `slugs`, or all), by slug."""
+    query = select(staff).where(_author_is_listed()).order_by(staff.c.slug)
+    if slugs is not None:
+        query = query.where(staff.c.slug.in_(sorted(slugs)))
+    return [staff_from_row(row) for row in connection.execute(query)]
+
+
+def published_by_id(connection: Connection, post_ids: Collection[int]) -> list[PublishedPost]:
+    """The live versions of these posts (those that are live), in id order."""
+    if not post_ids:
+        return []
+    query = (
+        select(published_posts)
+        .where(published_posts.c.post_id.in_(sorted(post_ids)))
+        .order_by(published_posts.c.post_id)
+    )
+    return _with_people(connection, list(connection.execute(query)))
+
+
+def live_slugs(connection: Connection) -> dict[int, str]:
+    """Every live post's slug, by post id."""
+    rows = connection.execute(select(published_posts.c.post_id, published_posts.c.slug))
+    return {row.post_id: row.slug for row in rows}
 
 
 def last_change(connection: Connection, which: Filter = Filter()) -> datetime | None:

@@ -1,67 +1,60 @@
-"""Pinning a revision as a post's live version, and taking it down."""
+"""Pinning a post's working copy as its live version, and taking it down."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, literal, select
 
-from masthead.store.schema import post_revisions, published_authors, published_posts, published_tags
-from masthead.store.staff import staff_ids
-from masthead.store.tags import tag_ids
+from masthead.domain.posts import Post
+from masthead.store.schema import (
+    post_authors,
+    post_tags,
+    published_authors,
+    published_posts,
+    published_tags,
+)
 
-__all__ = ["pin_revision", "unpin"]
+__all__ = ["pin_working_copy", "unpin"]
 
 
-def pin_revision(
-    connection: Connection, post_id: int, number: int, published_at: datetime, at: datetime
+def pin_working_copy(
+    connection: Connection, post: Post, published_at: datetime, at: datetime
 ) -> None:
-    """Copy revision `number` into the public tables, replacing what was live."""
-    revision = connection.execute(
-        select(post_revisions).where(
-            post_revisions.c.post_id == post_id, post_revisions.c.number == number
-        )
-    ).one()
-    unpin(connection, post_id)
+    """Copy the post's working copy (its newest revision) into the public tables,
+    replacing what was live. Its tags and authors are copied from the working copy's
+    own links, in their order."""
+    unpin(connection, post.id)
+    content = post.content
     connection.execute(
         insert(published_posts).values(
-            post_id=post_id,
-            revision=number,
-            slug=revision.slug,
-            title=revision.title,
-            dek=revision.dek,
-            body_html=revision.body_html,
-            reading_time=revision.reading_time,
+            post_id=post.id,
+            revision=post.revision,
+            slug=content.slug,
+            title=content.title,
+            dek=content.dek,
+            body_html=post.body_html,
+            reading_time=post.reading_time,
             published_at=published_at,
             updated_at=at,
         )
     )
-    dates = {"published_at": published_at, "updated_at": at}
-    tag_slugs: list[str] = json.loads(revision.tags)
-    author_slugs: list[str] = json.loads(revision.authors)
-    if tag_slugs:
-        ids = tag_ids(connection, tag_slugs)
-        connection.execute(
-            insert(published_tags),
-            [
-                {"post_id": post_id, "position": position, "tag_id": ids[slug], **dates}
-                for position, slug in enumerate(tag_slugs)
-            ],
+    dates = (
+        literal(published_at, published_tags.c.published_at.type),
+        literal(at, published_tags.c.updated_at.type),
+    )
+    for source, target, key in (
+        (post_tags, published_tags, "tag_id"),
+        (post_authors, published_authors, "staff_id"),
+    ):
+        rows = select(source.c.post_id, source.c.position, source.c[key], *dates).where(
+            source.c.post_id == post.id
         )
-    if author_slugs:
-        ids = staff_ids(connection, author_slugs)
-        connection.execute(
-            insert(published_authors),
-            [
-                {"post_id": post_id, "position": position, "staff_id": ids[slug], **dates}
-                for position, slug in enumerate(author_slugs)
-            ],
-        )
+        columns = ["post_id", "position", key, "published_at", "updated_at"]
+        connection.execute(insert(target).from_select(columns, rows))
 
 
 def unpin(connection: Connection, post_id: int) -> None:
-    """Take a post off the public site (its rows only; the post itself stays)."""
-    for table in (published_tags, published_authors):
-        connection.execute(delete(table).where(table.c.post_id == post_id))
+    """Take a post off the public site (its rows only; the post itself stays). Its tag
+    and author rows go with it (ON DELETE CASCADE)."""
     connection.execute(delete(published_posts).where(published_posts.c.post_id == post_id))

@@ -32,6 +32,8 @@ from masthead.domain.text import MAX_NAME, MAX_TITLE
 __all__ = [
     "audit_log",
     "edge_secrets",
+    "event_cursors",
+    "events",
     "idempotency_keys",
     "metadata",
     "post_authors",
@@ -363,4 +365,33 @@ workers = Table(
     Column("concurrency", Integer, nullable=False),
     _timestamp("started_at"),
     _timestamp("last_seen_at"),
+)
+
+# --- lifecycle events (an outbox) ---
+# Written in the same transaction as the change they describe; consumers read them in
+# id order, each from its own cursor.
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("type", String(64), nullable=False),
+    Column("subject_type", String(32), nullable=False),
+    Column("subject_id", String(200), nullable=False),
+    Column("revision", Integer, nullable=True),
+    Column("actor", String(80), nullable=False, comment="a staff slug, operator or worker"),
+    Column("source", String(16), nullable=False),
+    _timestamp("at"),
+    Column("request_id", String(64), nullable=True),
+    Column("facts", Text, nullable=False, server_default="{}", comment="JSON"),
+    Column("affected", Text, nullable=False, server_default="{}", comment="JSON: public pages"),
+    Index(None, "subject_type", "subject_id"),
+)
+
+event_cursors = Table(
+    "event_cursors",
+    metadata,
+    Column("consumer", String(100), primary_key=True),
+    Column("position", Integer, nullable=False, comment="the last event id handed over"),
+    _timestamp("updated_at"),
 )

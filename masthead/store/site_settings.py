@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from masthead.store.schema import site_settings
 
-__all__ = ["load_overrides", "save_overrides"]
+__all__ = ["load_overrides", "reset_overrides", "save_overrides"]
 
 
 def load_overrides(connection: Connection) -> dict[str, Any]:
@@ -25,3 +25,10 @@ def save_overrides(connection: Connection, values: Mapping[str, Any], at: dateti
         connection.execute(
             insert(site_settings).values(key=key, value=json.dumps(value), updated_at=at)
         )
+
+
+def reset_overrides(connection: Connection, keys: Iterable[str]) -> None:
+    """Forget stored values: these settings are back to their configured defaults."""
+    wanted = list(keys)
+    if wanted:
+        connection.execute(delete(site_settings).where(site_settings.c.key.in_(wanted)))

@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from masthead.domain.staff import Role, StaffKind, StaffMember
-from masthead.store.schema import staff
+from masthead.store.schema import published_authors, staff
 
 __all__ = [
     "get_staff",
     "list_staff",
+    "live_posts_by",
     "save_staff",
     "set_standing",
     "staff_from_row",
@@ -73,6 +74,16 @@ def save_staff(connection: Connection, member: StaffMember, now: datetime) -> bo
         update(staff).where(staff.c.slug == member.slug).values(updated_at=now, **values)
     )
     return True
+
+
+def live_posts_by(connection: Connection, slug: str) -> list[int]:
+    """The live posts this member is an author of."""
+    query = (
+        select(published_authors.c.post_id)
+        .join(staff, staff.c.id == published_authors.c.staff_id)
+        .where(staff.c.slug == slug)
+    )
+    return list(connection.execute(query).scalars())
 
 
 def staff_ids(connection: Connection, slugs: Iterable[str]) -> dict[str, int]:

@@ -15,10 +15,12 @@ __all__ = [
     "delete_tag",
     "get_tag",
     "list_tags",
+    "live_posts_with_tag",
     "save_tag",
     "tag_from_row",
     "tag_ids",
     "tag_in_use",
+    "tags_by_slug",
 ]
 
 
@@ -48,6 +50,11 @@ def save_tag(connection: Connection, tag: Tag, now: datetime) -> bool:
     return True
 
 
+def tags_by_slug(connection: Connection, slugs: Iterable[str]) -> list[Tag]:
+    query = select(tags).where(tags.c.slug.in_(sorted(set(slugs)))).order_by(tags.c.slug)
+    return [tag_from_row(row) for row in connection.execute(query)]
+
+
 def tag_ids(connection: Connection, slugs: Iterable[str]) -> dict[str, int]:
     wanted = list(slugs)
     rows = connection.execute(select(tags.c.slug, tags.c.id).where(tags.c.slug.in_(wanted)))
@@ -66,6 +73,15 @@ def tag_in_use(connection: Connection, slug: str) -> bool:
         if connection.execute(query).first() is not None:
             return True
     return False
+
+
+def live_posts_with_tag(connection: Connection, slug: str) -> list[int]:
+    query = (
+        select(published_tags.c.post_id)
+        .join(tags, tags.c.id == published_tags.c.tag_id)
+        .where(tags.c.slug == slug)
+    )
+    return list(connection.execute(query).scalars())
 
 
 def delete_tag(connection: Connection, slug: str) -> None:

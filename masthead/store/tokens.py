@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from masthead.domain.staff import Role
+from masthead.domain.tokens import TokenRecord
 from masthead.store.schema import staff, tokens
 
 __all__ = [
-    "TokenRecord",
     "find_by_digest",
     "get_token",
     "insert_token",
@@ -20,20 +19,6 @@ __all__ = [
     "revoke",
     "touch",
 ]
-
-
-@dataclass(frozen=True)
-class TokenRecord:
-    id: int
-    name: str
-    hint: str
-    staff_id: int
-    staff_slug: str
-    staff_role: Role
-    staff_active: bool
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
 
 
 def _query() -> Any:

@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -14,36 +13,33 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp
 
-from masthead.errors import MastheadError, NotFound
+from masthead.actions.edge import stored_digests
+from masthead.actions.public_site import PublicSite
+from masthead.actions.setup import open_database
+from masthead.errors import InsecureConfiguration, NotFound
 from masthead.settings import Settings
-from masthead.site.render import Renderer
-from masthead.store.edge_secrets import active_digests
-from masthead.store.engine import open_engine, reading
+from masthead.store.engine import reading
 from masthead.web.api.app import API_PREFIX, create_api
 from masthead.web.api.limits import BodyLimits
+from masthead.web.database import RequestDatabase
 from masthead.web.edge import EdgeGuard, is_internal
 from masthead.web.hygiene import RefuseControlCharacters
 from masthead.web.idempotency import Idempotency
-from masthead.web.problems import problem
-from masthead.web.public import HTML, not_found_body, public_routes, unavailable_body
+from masthead.web.problems import RETRY_AFTER_SECONDS, problem
+from masthead.web.public import DATABASE_AWAY, error_page, public_routes
 from masthead.web.state import AppState, app_state
 
-__all__ = ["MIN_EDGE_SECRET_LENGTH", "InsecureConfiguration", "create_app"]
+__all__ = ["MIN_EDGE_SECRET_LENGTH", "create_app"]
 
 MIN_EDGE_SECRET_LENGTH = 32
-RETRY_AFTER_SECONDS = 5
 Responder = Callable[[Request], Awaitable[Response]]
-
-
-class InsecureConfiguration(MastheadError):
-    code = "insecure_configuration"
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     """The public site and, behind the edge guard, the internal API, as one ASGI app."""
-    engine = engine or open_engine(settings.database_url)
+    engine = engine or open_database(settings)
     _refuse_weak_production(settings, engine)
-    state = AppState(settings=settings, engine=engine, renderer=Renderer())
+    state = AppState(settings=settings, site=PublicSite(settings))
     site = FastAPI(
         title="Masthead",
         docs_url=None,
@@ -53,15 +49,16 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     )
     site.state.masthead = state
     site.router.redirect_slashes = False  # our 404 handler answers 301, not 307
-    site.router.routes.extend(public_routes())
-    api = Idempotency(create_api(state), settings, engine)
+    site.router.routes.extend(public_routes(state.site))
+    api = Idempotency(create_api(state), settings)
     site.mount(API_PREFIX, BodyLimits(api, settings.max_body_bytes))
     site.add_exception_handler(NotFound, _not_found)
     site.add_exception_handler(HTTPException, _http_error)
-    site.add_exception_handler(OperationalError, _unavailable)
-    not_found = not_found_responder(state)
+    for away in DATABASE_AWAY:
+        site.add_exception_handler(away, _unavailable)
+    not_found = _not_found_responder(state.site)
     guarded = RefuseControlCharacters(site, _refusal(not_found))
-    return EdgeGuard(guarded, settings, engine, not_found)
+    return RequestDatabase(EdgeGuard(guarded, settings, not_found), settings, engine)
 
 
 def _refuse_weak_production(settings: Settings, engine: Engine) -> None:
@@ -72,7 +69,7 @@ def _refuse_weak_production(settings: Settings, engine: Engine) -> None:
     if strong:
         return
     with reading(engine) as connection:
-        if active_digests(connection):
+        if stored_digests(connection):
             return
     raise InsecureConfiguration(
         "refusing to start in production without an edge secret: set MASTHEAD_EDGE_SECRETS "
@@ -85,38 +82,36 @@ def _refusal(not_found: Responder) -> Responder:
 
     async def refuse(request: Request) -> Response:
         if is_internal(request.url.path):  # past the edge guard: an API caller
-            return problem(422, "validation_failed", "the address holds a control character")
+            return problem("validation_failed", "the address holds a control character")
         return await not_found(request)
 
     return refuse
 
 
-def not_found_responder(state: AppState) -> Responder:
+def _not_found_responder(site: PublicSite) -> Responder:
     """The public 404: the same bytes for any unknown address."""
 
-    async def not_found(_request: Request) -> Response:
-        body = await run_in_threadpool(not_found_body, state)
-        headers = {"Cache-Control": "no-store"}
-        return Response(body, status_code=404, media_type=HTML, headers=headers)
+    async def not_found(request: Request) -> Response:
+        return await run_in_threadpool(error_page, site, request, 404)
 
     return not_found
 
 
 async def _not_found(request: Request, _error: Exception) -> Response:
     if is_internal(request.url.path):  # past the edge guard: an API caller, who reads JSON
-        return problem(404, "not_found", "there is nothing at this address")
+        return problem("not_found", "there is nothing at this address")
     canonical = _canonical_path(request)
     if canonical is not None:
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(canonical + query, status_code=301)
-    return await not_found_responder(app_state(request))(request)
+    return await _not_found_responder(app_state(request).site)(request)
 
 
 async def _unavailable(request: Request, _error: Exception) -> Response:
-    """The database is locked past its timeout, or gone: say so, and when to come back."""
-    body = await run_in_threadpool(unavailable_body, app_state(request))
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
-    return Response(body, status_code=503, media_type=HTML, headers=headers)
+    """The database is locked past its timeout, busy, or gone: say so, and when to come back."""
+    response = await run_in_threadpool(error_page, app_state(request).site, request, 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 async def _http_error(request: Request, error: Exception) -> Response:

@@ -9,9 +9,13 @@ from email.utils import format_datetime, parsedate_to_datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
+from masthead.domain.pages import Page
+
 __all__ = ["conditional_response"]
 
 CACHE_CONTROL = "public, max-age=0, must-revalidate"
+CACHE_FOREVER = "public, max-age=31536000, immutable"
+VERSION_PARAMETER = "v"  # `?v=DIGEST`: an address that changes whenever the content does
 
 
 def _etag(body: bytes) -> str:
@@ -33,22 +37,20 @@ def _not_modified_since(header: str, last_modified: datetime) -> bool:
     return last_modified.replace(microsecond=0) <= since
 
 
-def conditional_response(
-    request: Request,
-    body: str | bytes,
-    media_type: str,
-    *,
-    last_modified: datetime | None = None,
-    status_code: int = 200,
-) -> Response:
+def conditional_response(request: Request, page: Page) -> Response:
     """The full response, or a bodiless 304 when the client's copy is current."""
-    content = body.encode() if isinstance(body, str) else body
-    headers = {"ETag": _etag(content), "Cache-Control": CACHE_CONTROL}
+    content = page.body.encode()
+    last_modified = page.last_modified
+    versioned = page.immutable and request.query_params.get(VERSION_PARAMETER)
+    headers = {
+        "ETag": _etag(content),
+        "Cache-Control": CACHE_FOREVER if versioned else CACHE_CONTROL,
+    }
     if last_modified is not None:
         headers["Last-Modified"] = format_datetime(last_modified.astimezone(UTC), usegmt=True)
-    if status_code == 200 and _is_current(request, headers["ETag"], last_modified):
+    if _is_current(request, headers["ETag"], last_modified):
         return Response(status_code=304, headers=headers)
-    return Response(content, status_code=status_code, media_type=media_type, headers=headers)
+    return Response(content, media_type=page.media_type, headers=headers)
 
 
 def _is_current(request: Request, etag: str, last_modified: datetime | None) -> bool:

@@ -12,17 +12,18 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from masthead.actions.edge import stored_digests
 from masthead.domain.secrets import digest, matches_any
+from masthead.errors import DatabaseUnavailable
 from masthead.settings import Settings
-from masthead.store.edge_secrets import active_digests
-from masthead.store.engine import reading
+from masthead.web.database import request_unit
 
 __all__ = ["INTERNAL_PREFIX", "EdgeGuard", "is_internal"]
 
@@ -34,13 +35,10 @@ log = logging.getLogger("masthead.edge")
 class EdgeGuard:
     """ASGI middleware in front of the whole app."""
 
-    def __init__(
-        self, app: ASGIApp, settings: Settings, engine: Engine, not_found: NotFoundPage
-    ) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, not_found: NotFoundPage) -> None:
         self.app = app
         self.header = settings.edge_header.lower().encode("latin-1")
         self.configured = [digest(secret) for secret in settings.edge_secret_list]
-        self.engine = engine
         self.not_found = not_found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -48,7 +46,7 @@ class EdgeGuard:
             await self.app(scope, receive, send)
             return
         presented = self._presented(scope)
-        if presented is not None and await run_in_threadpool(self._accepts, presented):
+        if presented is not None and await run_in_threadpool(self._accepts, scope, presented):
             await self.app(scope, receive, send)
             return
         _log_refusal(scope, "missing" if presented is None else "wrong")
@@ -61,11 +59,12 @@ class EdgeGuard:
                 return str(value.decode("latin-1"))
         return None
 
-    def _accepts(self, presented: str) -> bool:
+    def _accepts(self, scope: Scope, presented: str) -> bool:
         try:
-            with reading(self.engine) as connection:
-                stored = active_digests(connection)
-        except OperationalError:  # the database is away: the configured secrets still hold
+            with request_unit(scope).transaction() as connection:
+                stored = stored_digests(connection)
+        except (OperationalError, PoolTimeout, DatabaseUnavailable):
+            # the database is away or busy: the configured secrets still hold
             log.warning(json.dumps({"event": "edge_secrets_unreadable"}))
             stored = []
         return matches_any(presented, [*self.configured, *stored])

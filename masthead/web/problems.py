@@ -1,114 +1,98 @@
-"""Errors as `application/problem+json` (RFC 9457): every error mapped here, once."""
+"""Errors as `application/problem+json` (RFC 9457): every error mapped here, once.
+
+A problem's status comes from its code's kind (`masthead.errors.CODES`), so a code has
+one status wherever it is raised.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from masthead.errors import (
-    Conflict,
-    Forbidden,
-    InvalidInput,
-    InvalidTransition,
-    MastheadError,
-    NotFound,
-    StaleRevision,
-    Unauthenticated,
-)
+from masthead.errors import CODES, InvalidInput, Kind, MastheadError
 
 __all__ = [
     "PROBLEM_CODES",
-    "BodyTooLarge",
-    "PreconditionRequired",
-    "UnsupportedMediaType",
+    "PROBLEM_JSON",
+    "RETRY_AFTER_SECONDS",
+    "STATUS_OF_KIND",
     "install_problem_handlers",
     "problem",
+    "status_of",
 ]
 
 log = logging.getLogger("masthead.api")
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 5
+"""What a 503 asks the client to wait before trying again."""
 
+STATUS_OF_KIND: Mapping[Kind, int] = MappingProxyType(
+    {
+        Kind.INPUT: 422,
+        Kind.TOO_LARGE: 413,
+        Kind.UNSUPPORTED_MEDIA: 415,
+        Kind.UNAUTHENTICATED: 401,
+        Kind.FORBIDDEN: 403,
+        Kind.NOT_FOUND: 404,
+        Kind.METHOD_NOT_ALLOWED: 405,
+        Kind.CONFLICT: 409,
+        Kind.STALE: 412,
+        Kind.PRECONDITION: 428,
+        Kind.RATE_LIMITED: 429,
+        Kind.INTERNAL: 500,
+        Kind.UNAVAILABLE: 503,
+    }
+)
+"""The HTTP status of each kind of error; kinds missing here never reach the API."""
 
-class BodyTooLarge(MastheadError):
-    code = "payload_too_large"
-
-
-class UnsupportedMediaType(MastheadError):
-    code = "unsupported_media_type"
-
-
-class PreconditionRequired(MastheadError):
-    """A change to a post must say which revision it was based on (`If-Match`)."""
-
-    code = "precondition_required"
-
-
-_STATUS: list[tuple[type[MastheadError], int]] = [
-    (Unauthenticated, 401),
-    (Forbidden, 403),
-    (NotFound, 404),
-    (InvalidTransition, 409),
-    (Conflict, 409),
-    (StaleRevision, 412),
-    (PreconditionRequired, 428),
-    (BodyTooLarge, 413),
-    (UnsupportedMediaType, 415),
-    (InvalidInput, 422),
-]
-
-PROBLEM_CODES: dict[str, int] = {
-    "unauthenticated": 401,
-    "forbidden": 403,
-    "not_found": 404,
-    "method_not_allowed": 405,
-    "invalid_transition": 409,
-    "slug_taken": 409,
-    "tag_in_use": 409,
-    "conflict": 409,
-    "idempotency_in_flight": 409,
-    "unique_key_pending": 409,
-    "stale_revision": 412,
-    "payload_too_large": 413,
-    "unsupported_media_type": 415,
-    "invalid_input": 422,
-    "invalid_idempotency_key": 422,
-    "idempotency_key_reused": 422,
-    "validation_failed": 422,
-    "precondition_required": 428,
-    "internal_error": 500,
-    "database_unavailable": 503,
-}
+PROBLEM_CODES: Mapping[str, int] = MappingProxyType(
+    {
+        code: STATUS_OF_KIND[entry.kind]
+        for code, entry in CODES.items()
+        if entry.in_api and entry.kind in STATUS_OF_KIND
+    }
+)
 """Every `code` the API answers with, and its status (docs/api.md lists the same)."""
 
 
-def problem(status: int, code: str, detail: str, /, **extra: Any) -> JSONResponse:
+def status_of(code: str) -> int:
+    return STATUS_OF_KIND.get(CODES[code].kind, 500) if code in CODES else 500
+
+
+def problem(code: str, detail: str, /, **extra: Any) -> JSONResponse:
+    """The problem answer for `code`; its status follows from the code's kind."""
+    status = status_of(code)
     body = {
         "type": f"urn:masthead:problem:{code}",
         "title": code.replace("_", " "),
         "status": status,
     }
     body.update(code=code, detail=detail, **extra)
-    headers = {"WWW-Authenticate": 'Bearer realm="masthead"'} if status == 401 else None
+    headers = {"WWW-Authenticate": 'Bearer realm="masthead"'} if status == 401 else {}
+    if status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 async def _masthead_error(_request: Request, error: Exception) -> Response:
     assert isinstance(error, MastheadError)
-    status = next((code for kind, code in _STATUS if isinstance(error, kind)), 400)
     extra: dict[str, Any] = dict(error.extra)
     if isinstance(error, InvalidInput):
         extra["errors"] = [
             {"field": item.field, "message": item.message, "code": item.code}
             for item in error.problems
         ]
-    return problem(status, error.code, error.detail, **extra)
+    return problem(error.code, error.detail, **extra)
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -122,35 +106,33 @@ async def _validation_error(_request: Request, error: Exception) -> Response:
         {"field": _location(tuple(item["loc"])), "message": item["msg"], "code": item["type"]}
         for item in error.errors()
     ]
-    return problem(422, "validation_failed", "the request does not match its schema", errors=errors)
+    return problem("validation_failed", "the request does not match its schema", errors=errors)
 
 
 async def _http_error(_request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     if error.status_code == 405:
-        response = problem(405, "method_not_allowed", "this address does not take that method")
+        response = problem("method_not_allowed", "this address does not take that method")
         response.headers.update(error.headers or {})
         return response
     if error.status_code == 400:
-        return problem(422, "validation_failed", "the body is not valid JSON")
-    return problem(404, "not_found", "there is nothing at this address")
+        return problem("validation_failed", "the body is not valid JSON")
+    return problem("not_found", "there is nothing at this address")
 
 
-async def _database_unavailable(_request: Request, _error: Exception) -> Response:
-    log.warning("database unavailable", exc_info=_error)
-    response = problem(503, "database_unavailable", "the database is busy or away; retry soon")
-    response.headers["Retry-After"] = "5"
-    return response
+async def _database_unavailable(_request: Request, error: Exception) -> Response:
+    log.warning("database unavailable", exc_info=error)
+    return problem("database_unavailable", "the database is busy or away; retry soon")
 
 
 async def _integrity_error(_request: Request, _error: Exception) -> Response:
     detail = "the change clashed with another one made at the same time; read again and retry"
-    return problem(409, "conflict", detail)
+    return problem("conflict", detail)
 
 
 async def _unexpected(request: Request, error: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
-    return problem(500, "internal_error", "something went wrong on our side; it was logged")
+    return problem("internal_error", "something went wrong on our side; it was logged")
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -159,4 +141,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
 from starlette.requests import Request
 
+from masthead.actions.public_site import PublicSite
 from masthead.settings import Settings
-from masthead.site.render import Renderer
 
 __all__ = ["AppState", "app_state"]
 
@@ -16,8 +15,7 @@ __all__ = ["AppState", "app_state"]
 @dataclass(frozen=True)
 class AppState:
     settings: Settings
-    engine: Engine
-    renderer: Renderer
+    site: PublicSite
 
 
 def app_state(request: Request) -> AppState:

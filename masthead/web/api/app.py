@@ -27,7 +27,7 @@ def create_api(state: AppState) -> FastAPI:
         description=DESCRIPTION,
         docs_url=None,
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url=None,  # served by `install_openapi`, to staff only
         swagger_ui_oauth2_redirect_url=None,
     )
     api.state.masthead = state

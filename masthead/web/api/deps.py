@@ -1,4 +1,9 @@
-"""What API routes get injected: the call (who, when, which request) and transactions."""
+"""What API routes get injected: the call (who, when, which request) and transactions.
+
+Every transaction is one of the request's unit of work (`masthead.web.database`): a
+route's reads and writes, its authentication and its idempotency record all use the
+request's single connection.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +16,20 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy import Connection
 
-from masthead.actions.auth import authenticate, note_use
+from masthead.actions.auth import authenticate, needs_use_noted, note_use
 from masthead.actions.context import Call
-from masthead.errors import Unauthenticated
+from masthead.domain.posts import RevisionSource
+from masthead.errors import PreconditionRequired, Unauthenticated
 from masthead.settings import Settings
-from masthead.store.engine import reading, writing
-from masthead.web.idempotency import SHARED_CONNECTION
-from masthead.web.problems import PreconditionRequired
+from masthead.web.database import request_unit
 from masthead.web.state import app_state
 
 __all__ = ["CallDep", "ChangeDep", "ReadDep", "SettingsDep", "WriteDep", "revision_etag"]
 
 REQUEST_ID_HEADER = "x-request-id"
 MAX_REQUEST_ID = 64
+MAX_REVISION = 2**31 - 1
+"""The largest revision number either database can hold."""
 
 
 def _bearer(request: Request) -> str:
@@ -43,18 +49,21 @@ def _request_id(request: Request) -> str:
 
 def current_call(request: Request) -> Call:
     """Authenticate the bearer token; remember the request id and idempotency key."""
-    state = app_state(request)
+    unit = request_unit(request)
     token, now = _bearer(request), datetime.now(UTC)
-    with reading(state.engine) as connection:
+    with unit.transaction() as connection:
         known = authenticate(connection, token)
     call = Call(
         actor=known.actor,
         at=now,
+        settings=app_state(request).settings,
+        source=RevisionSource.API,
         request_id=_request_id(request),
         idempotency_key=request.headers.get("idempotency-key"),
     )
-    shared = request.scope.get("state", {}).get(SHARED_CONNECTION)
-    note_use(state.engine, call, known.last_used_at, shared)
+    if needs_use_noted(call, known.last_used_at):
+        with unit.transaction(write=True) as connection:
+            note_use(connection, call)
     return call
 
 
@@ -63,13 +72,15 @@ def revision_etag(revision: int) -> str:
 
 
 def _base_revision(header: str | None) -> int:
+    """The revision an `If-Match` names; -1 (never current) for anything else."""
     if header is None:
         raise PreconditionRequired(
             "send If-Match with the post's ETag: the revision your change is based on"
         )
     tag = header.strip().removeprefix("W/").strip('"')
     number = tag.removeprefix("rev-")
-    return int(number) if tag.startswith("rev-") and number.isdigit() else -1
+    named = tag.startswith("rev-") and number.isdigit() and len(number) <= len(str(MAX_REVISION))
+    return int(number) if named and int(number) <= MAX_REVISION else -1
 
 
 def changing_call(
@@ -87,17 +98,13 @@ def changing_call(
 
 
 def read_transaction(request: Request) -> Iterator[Connection]:
-    with reading(app_state(request).engine) as connection:
+    with request_unit(request).transaction() as connection:
         yield connection
 
 
 def write_transaction(request: Request) -> Iterator[Connection]:
-    """The request's write transaction: the idempotency layer's, when it opened one."""
-    shared: Connection | None = request.scope.get("state", {}).get(SHARED_CONNECTION)
-    if shared is not None:
-        yield shared
-        return
-    with writing(app_state(request).engine) as connection:
+    """The request's write transaction (the idempotency layer's, when it opened one)."""
+    with request_unit(request).transaction(write=True) as connection:
         yield connection
 
 

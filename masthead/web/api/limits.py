@@ -34,7 +34,7 @@ class BodyLimits:
             return
         has_body = declared not in (None, "0") or "transfer-encoding" in headers
         if has_body and not _is_json(headers.get("content-type", "")):
-            response = problem(415, "unsupported_media_type", "send the body as application/json")
+            response = problem("unsupported_media_type", "send the body as application/json")
             await response(scope, receive, send)
             return
         await self._counted(scope, receive, send)
@@ -64,7 +64,7 @@ class BodyLimits:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = f"the body is larger than {self.max_bytes} bytes"
-        await problem(413, "payload_too_large", detail)(scope, receive, send)
+        await problem("payload_too_large", detail)(scope, receive, send)
 
 
 def _is_json(content_type: str) -> bool:

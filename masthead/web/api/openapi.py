@@ -8,6 +8,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict
+from starlette.responses import JSONResponse
+
+from masthead.web.api.deps import CallDep
 
 __all__ = ["install_openapi"]
 
@@ -17,7 +20,8 @@ PROBLEM_ANSWERS = {
     "403": "The token's role may not do this",
     "404": "Nothing at this address, or nothing this token may see",
     "405": "This address does not take that method",
-    "409": "A clash: invalid_transition, slug_taken, tag_in_use, idempotency_in_flight, conflict",
+    "409": "A clash: invalid_transition, slug_taken, tag_in_use, idempotency_in_flight, "
+    "unique_key_pending, conflict",
     "412": "If-Match names a revision that is no longer the current one (stale_revision)",
     "413": "The body is larger than the limit",
     "415": "The body is not JSON",
@@ -84,9 +88,15 @@ def _document(api: FastAPI) -> dict[str, Any]:
 
 
 def install_openapi(api: FastAPI) -> None:
+    """`GET /openapi.json`, for staff: the edge secret and a valid token, like every call."""
+
     def openapi() -> dict[str, Any]:
         if api.openapi_schema is None:
             api.openapi_schema = _document(api)
         return api.openapi_schema
 
     api.openapi = openapi  # type: ignore[method-assign]
+
+    @api.get("/openapi.json", include_in_schema=False)
+    def openapi_document(_call: CallDep) -> JSONResponse:
+        return JSONResponse(openapi())

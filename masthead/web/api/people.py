@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from masthead.actions import auth, staff
 from masthead.domain.staff import StaffMember
 from masthead.errors import NotFound
-from masthead.store.staff import list_staff as all_staff
 from masthead.web.api.deps import CallDep, ReadDep, WriteDep
 from masthead.web.api.schemas import (
     MeOut,
@@ -27,6 +26,7 @@ from masthead.web.api.schemas import (
     staff_out,
     token_out,
 )
+from masthead.web.idempotency import keep_secret
 
 router = APIRouter(tags=["staff"])
 
@@ -41,7 +41,7 @@ def me(call: CallDep, connection: ReadDep) -> MeOut:
 
 @router.get("/staff", response_model=StaffList, summary="Every staff member")
 def list_staff(call: CallDep, connection: ReadDep) -> StaffList:
-    return StaffList(items=[staff_out(member) for member in all_staff(connection)])
+    return StaffList(items=[staff_out(member) for member in staff.all_staff(connection)])
 
 
 @router.post("/staff", status_code=201, response_model=StaffOut, summary="Add a staff member")
@@ -81,7 +81,11 @@ def list_tokens(
 
 
 @router.post("/tokens", status_code=201, response_model=TokenCreated, summary="Issue a token")
-def issue_token(payload: TokenCreate, call: CallDep, connection: WriteDep) -> TokenCreated:
+def issue_token(
+    payload: TokenCreate, call: CallDep, connection: WriteDep, request: Request
+) -> TokenCreated:
+    """The secret is answered this once; a replay of the call (Idempotency-Key) answers null."""
+    keep_secret(request, "token")
     issued = auth.issue_token(connection, call, payload.staff, payload.name)
     return TokenCreated(**token_out(issued.record), token=issued.secret)
 

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from masthead.actions import drafts, publishing, scheduling
-from masthead.domain.posts import Post, PostStatus
-from masthead.store.posts import PostQuery
+from masthead.domain.posts import Post, PostQuery, PostStatus
 from masthead.web.api.deps import (
     CallDep,
     ChangeDep,

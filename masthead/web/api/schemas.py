@@ -13,8 +13,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from masthead.domain.posts import Post, PostContent, PostStatus, Revision, RevisionSource
 from masthead.domain.staff import Role, StaffKind, StaffMember, Tag
 from masthead.domain.text import MAX_NAME, MAX_TITLE, first_control_character
+from masthead.domain.tokens import TokenRecord
 from masthead.errors import FieldProblem, InvalidInput
-from masthead.store.tokens import TokenRecord
 
 
 def _printable(value: str) -> str:
@@ -180,7 +180,10 @@ class TokenOut(BaseModel):
 
 
 class TokenCreated(TokenOut):
-    token: str = Field(description="The secret: shown this once, never again.")
+    token: str | None = Field(
+        description="The secret: shown this once, never again. A replay of the same request "
+        "(same Idempotency-Key) answers null: secrets are never stored."
+    )
 
 
 class TokenList(BaseModel):

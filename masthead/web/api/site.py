@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from masthead.actions import site_settings, tags
+from masthead.actions import site_info, site_settings, tags
 from masthead.actions.auth import require_admin
-from masthead.content.markdown import render_markdown
+from masthead.actions.drafts import preview
 from masthead.domain.staff import Tag
-from masthead.store.tags import list_tags as all_tags
 from masthead.web.api.deps import CallDep, ReadDep, SettingsDep, WriteDep
 from masthead.web.api.schemas import (
     RenderIn,
@@ -27,7 +26,7 @@ router = APIRouter()
 
 @router.get("/tags", response_model=TagList, tags=["tags"], summary="Every tag")
 def list_tags(call: CallDep, connection: ReadDep) -> TagList:
-    return TagList(items=[tag_out(tag) for tag in all_tags(connection)])
+    return TagList(items=[tag_out(tag) for tag in tags.all_tags(connection)])
 
 
 @router.post("/tags", status_code=201, response_model=TagOut, tags=["tags"], summary="Add a tag")
@@ -53,7 +52,7 @@ def delete_tag(slug: str, call: CallDep, connection: WriteDep) -> Response:
 
 @router.post("/render", response_model=RenderOut, tags=["posts"], summary="Preview Markdown")
 def render(payload: RenderIn, call: CallDep) -> RenderOut:
-    rendered = render_markdown(payload.body)
+    rendered = preview(payload.body)
     return RenderOut(
         html=rendered.html, word_count=rendered.word_count, reading_time=rendered.reading_time
     )
@@ -62,13 +61,14 @@ def render(payload: RenderIn, call: CallDep) -> RenderOut:
 @router.get("/settings", response_model=SiteSettings, tags=["settings"], summary="Site settings")
 def get_settings(call: CallDep, connection: ReadDep, settings: SettingsDep) -> SiteSettings:
     require_admin(call.actor)
-    return SiteSettings(**site_settings.site_values(connection, settings))
+    return SiteSettings(**site_info.site_values(connection, settings))
 
 
 @router.patch("/settings", response_model=SiteSettings, tags=["settings"], summary="Change them")
 def change_settings(
-    payload: SiteSettingsPatch, call: CallDep, connection: WriteDep, settings: SettingsDep
+    payload: SiteSettingsPatch, call: CallDep, connection: WriteDep
 ) -> SiteSettings:
-    changes = payload.model_dump(exclude_none=True)
-    values = site_settings.update_site_settings(connection, call, settings, changes)
+    """Only the fields sent change; a field sent as null goes back to its configured default."""
+    changes = payload.model_dump(exclude_unset=True)
+    values = site_settings.update_site_settings(connection, call, changes)
     return SiteSettings(**values)
