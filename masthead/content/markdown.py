@@ -5,12 +5,14 @@ The renderer is cmark-gfm, GitHub's own GFM implementation, from the library tha
 `cmarkgfm.github_flavored_markdown_to_html`. That wrapper frees the parser and never the
 document `cmark_parser_finish` hands over nor the string `cmark_render_html` returns, and
 cmarkgfm's cffi `lib` declares neither `cmark_node_free` nor the allocator's `free`, so no
-caller of cmarkgfm can free them: every 400 KB body left 6–17 MB behind for good. Here
-each of the three is freed, always (docs/benchmarks.md has the figures).
+caller of cmarkgfm can free them: a render of a 400 KB body kept 2–17 MB for good, by
+its markup. Here each of the three is freed, always, and the output is the same byte for
+byte (docs/benchmarks.md has the figures; tests/test_markdown_memory.py holds the line).
 
 cmark-gfm over the other renderers measured (docs/benchmarks.md): pyromark is faster but
-turns no bare URLs into links (a GFM extension we promise); markdown-it-py is 20–40x
-slower. The renderer is a small share of this pipeline's time anyway (Pygments and the
+turns no bare URLs into links (a GFM extension we promise); markdown-it-py and mistune,
+pure Python, free their memory but are 20–40x slower or more, and mistune links no
+`www.` addresses. The renderer is a small share of this pipeline's time anyway (Pygments and the
 sanitiser dominate), and bodies are rendered on save, not per view.
 
 Two of cmark-gfm's outputs are rewritten: a task-list item's `<input type="checkbox">`
