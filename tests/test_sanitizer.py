@@ -59,9 +59,9 @@ FORBIDDEN_ELEMENTS = {
 # What the sanitiser may let through (a body fragment parses into html/head/body).
 CONTENT_ELEMENTS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "dl", "dt", "em",
-    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "input",
-    "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong",
-    "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "var",
+    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd",
+    "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub",
+    "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "var",
     "html", "head", "body",
 }  # fmt: skip
 # What the page templates add around the content.
@@ -240,6 +240,25 @@ def test_sanitised_payload_is_inert(payload: str) -> None:
     assert sanitize_html(cleaned) == cleaned
 
 
+RAW_INPUTS = [
+    '<input type="text" name="q" value="x">',
+    '<input type="checkbox" checked>',
+    '<input type="checkbox" checked="" disabled="" />',
+    '<input type="hidden" name="token" value="t">',
+]
+
+
+@pytest.mark.parametrize("context", CONTEXTS)
+@pytest.mark.parametrize("raw_input", RAW_INPUTS)
+def test_raw_inputs_never_reach_the_output(raw_input: str, context: str) -> None:
+    """Task lists need no `<input>`: none is allowed, whatever its type or context."""
+    source = CONTEXTS[context].replace("{}", raw_input) + "\n\n- [x] a task\n"
+    for output in (render_markdown(source).html, sanitize_html(raw_input)):
+        assert "<input" not in output.lower(), output
+        assert LexborHTMLParser(output).css("input") == [], output
+    assert LexborHTMLParser(render_markdown(source).html).css("span.task") != []
+
+
 def test_there_are_enough_distinct_payloads() -> None:
     assert len(set(PAYLOADS.values())) == len(PAYLOADS) >= 60
 
@@ -262,8 +281,8 @@ def test_safe_content_survives() -> None:
     image = tree.css_first("img")
     assert image is not None
     assert image.attributes.get("src") == "/img/a.png"
-    assert tree.css_first("h1#title") is not None
-    assert tree.css_first('input[type="checkbox"]') is not None
+    assert tree.css_first("h1#h-title") is not None
+    assert tree.css_first('li > span.task[role="img"][aria-label="done"]') is not None
     assert "print" in rendered
     assert "&lt;b&gt;" in rendered
 

@@ -6,22 +6,25 @@ import re
 
 import nh3
 
-__all__ = ["sanitize_html"]
+__all__ = ["HEADING_ID_PREFIX", "sanitize_html"]
+
+# Every heading id starts so, and no id of the page templates does: a heading cannot
+# take over the page's own ids (such as `site-main`, the skip link's target).
+HEADING_ID_PREFIX = "h-"
 
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "dl", "dt", "em",
-    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "input",
-    "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong",
-    "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "var",
+    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd",
+    "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub",
+    "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "var",
 }  # fmt: skip
 _HEADING_ATTRIBUTES = {"id"}
 _ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title", "width", "height"},
-    "input": {"type", "checked", "disabled"},
     "code": {"class"},
     "pre": {"class"},
-    "span": {"class"},
+    "span": {"class", "role", "aria-label"},
     "td": {"align"},
     "th": {"align"},
     "ol": {"start"},
@@ -29,17 +32,28 @@ _ATTRIBUTES = {
 }
 _URL_SCHEMES = {"http", "https", "mailto"}
 _SAFE_TOKEN = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,80}$")
+# A heading's slug (at most 80 characters) and its uniqueness suffix, after the prefix.
+_HEADING_ID = re.compile(f"^{re.escape(HEADING_ID_PREFIX)}[a-z0-9][a-z0-9-]{{0,99}}$")
+_LABEL = re.compile(r"^\w[\w ,.'-]{0,80}$")
 _MAX_EXTRA_PASSES = 3
 _PRE_LEADING_NEWLINE = re.compile(r'<pre(?: class="[^"<>]*")?>\n')
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
-    """Drop attribute values that could steer the page: odd ids, classes, input types."""
-    if attribute in {"id", "class"}:
+    """Drop attribute values that could steer the page: unprefixed ids, odd classes, roles.
+
+    `role="img"` with an `aria-label` names a symbol for screen readers (the task-list
+    markers, an emoji); no other role, which could make text pose as a control.
+    """
+    if attribute == "id":
+        return value if _HEADING_ID.match(value) else None
+    if attribute == "class":
         return value if _SAFE_TOKEN.match(value) else None
-    if tag == "input" and attribute == "type":
-        return value if value == "checkbox" else None
+    if attribute == "role":
+        return value if value == "img" else None
+    if attribute == "aria-label":
+        return value if _LABEL.match(value) else None
     return value
 
 
