@@ -10,6 +10,10 @@ A block's `# expect:` line lists the HTTP status of each `curl` call it makes, i
 (no line: the block makes no HTTP call). The statuses are read without touching the
 examples: a `.curlrc` in `CURL_HOME` makes every `curl` write its status to stderr, so an
 example must not pass `-w`/`--write-out` itself, nor `-q`.
+
+A reader runs the examples in their own working directory, so they must leave nothing
+behind there: the blocks run in an empty directory of their own (the shell's carried
+state and the `.curlrc` live elsewhere), and a block that leaves a file in it fails.
 """
 
 from __future__ import annotations
@@ -147,14 +151,18 @@ def docs_world(
 
 
 class Shell:
-    """Runs example blocks one after another, carrying their variables along."""
+    """Runs example blocks one after another, carrying their variables along.
 
-    def __init__(self, workdir: Path, base: str, database_url: str) -> None:
+    The blocks run in `workdir`, which holds nothing else; the carried variables and the
+    `.curlrc` are kept beside it, in `private`.
+    """
+
+    def __init__(self, workdir: Path, private: Path, base: str, database_url: str) -> None:
         self.workdir = workdir
-        self.state = workdir / "state.sh"
+        self.state = private / "state.sh"
         self.state.write_text("")
         self.carried: list[str] = []
-        curl_home = workdir / "curl-home"
+        curl_home = private / "curl-home"
         curl_home.mkdir()
         (curl_home / ".curlrc").write_text(CURLRC)
         bin_dir = str(Path(sys.executable).parent)
@@ -201,6 +209,10 @@ class Shell:
         assert finished.returncode == 0, transcript
         return statuses, transcript
 
+    def left_behind(self) -> list[str]:
+        """Whatever the examples left in their working directory."""
+        return sorted(path.name for path in self.workdir.iterdir())
+
 
 def test_every_example_answers_as_the_doc_says(
     docs_world: tuple[ApiWorld, str], tmp_path: Path
@@ -208,7 +220,12 @@ def test_every_example_answers_as_the_doc_says(
     for tool in ("bash", "curl", "jq"):
         assert shutil.which(tool), f"the API doc examples need {tool} on PATH"
     world, url = docs_world
-    shell = Shell(tmp_path, world.server.url, url)
+    workdir, private = tmp_path / "cwd", tmp_path / "private"
+    workdir.mkdir()
+    private.mkdir()
+    shell = Shell(workdir, private, world.server.url, url)
     for example in EXAMPLES:
         statuses, transcript = shell.run(example)
         assert tuple(statuses) == example.expect, transcript
+        left = shell.left_behind()
+        assert not left, f"example {example.name} left files in its working directory: {left}"
