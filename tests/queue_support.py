@@ -26,15 +26,23 @@ from masthead.store.schema import task_runs, tasks, workers
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Short timings, so that a lost run is rescued within about three seconds.
-FAST_QUEUE = {
-    "lease_seconds": 2,
+# Timings for a busy machine (load 8 on 2 cores). A live worker's run is lost only if no
+# heartbeat lands for 5.5 s; the longest gap between two renewals measured at load 11
+# was 0.9 s (a 2 s lease left 1.5 s of slack). A dead worker's run is rescued within a
+# lease and a reaper interval, about 6.5 s.
+LEASE_SECONDS = 6.0
+QUEUE_TIMINGS: dict[str, object] = {
+    "lease_seconds": LEASE_SECONDS,
     "heartbeat_seconds": 0.5,
     "reaper_seconds": 0.5,
     "poll_seconds": 0.2,
     "grace_seconds": 20,
     "task_modules": "tests.queue_handlers",
 }
+# How long to wait for what must happen. Only a failing test waits it out, so it is
+# sized for the slowest machine: a worker takes ~1.2 s of CPU to start, 5 s or more
+# of wall time at load 8.
+PATIENCE = 90.0
 
 
 def now() -> datetime:
@@ -97,11 +105,12 @@ class Workers:
     def __init__(self, database_url: str, log_dir: Path, **queue: object) -> None:
         self.database_url = database_url
         self.log_dir = log_dir
-        settings = {**FAST_QUEUE, **queue}
+        settings = {**QUEUE_TIMINGS, **queue}
         self.env = {
             **os.environ,
             "MASTHEAD_DATABASE_URL": database_url,
             "PYTHONPATH": str(REPO),
+            "PYTHONFAULTHANDLER": "1",  # SIGABRT prints every thread's stack to the log
             **{f"MASTHEAD_QUEUE_{name.upper()}": str(value) for name, value in settings.items()},
         }
         self.processes: list[subprocess.Popen[bytes]] = []
@@ -114,6 +123,20 @@ class Workers:
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log)
         self.processes.append(process)
         return process
+
+    def wait_for_exit(self, process: subprocess.Popen[bytes], timeout: float) -> int:
+        """The worker's exit code; if it hangs, fail with its threads' stacks from its log."""
+        try:
+            return process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGABRT)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        raise AssertionError(
+            f"worker {process.pid} did not exit within {timeout:g} s:\n{self.logs()[-8000:]}"
+        )
 
     def close(self) -> None:
         for process in self.processes:

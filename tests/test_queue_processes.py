@@ -1,6 +1,7 @@
 """Real worker processes against real databases: paused, stopped, long-running.
 
-Timings are short (2 s lease, 0.5 s heartbeat and reaper), so each test takes seconds.
+The timings (`QUEUE_TIMINGS`: 6 s lease, 0.5 s heartbeat and reaper) and every wait are
+sized to hold on a busy machine (load 8 on 2 cores); a wait costs only when it fails.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from sqlalchemy import Engine, select
 from masthead.store.engine import open_engine, reading
 from tests.queue_handlers import EFFECTS, create_effects_table
 from tests.queue_support import (
+    LEASE_SECONDS,
+    PATIENCE,
     all_runs,
     enqueue_all,
     open_run_pids,
@@ -28,7 +31,14 @@ from tests.queue_support import (
     worker_processes,
 )
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(240)
+
+# Longer than two leases: only heartbeats can keep such a run.
+LONG_RUN_SECONDS = 2 * LEASE_SECONDS + 1
+# SIGTERM comes while the short runs are running (the test sees them open for 2 s, not
+# the 0.5 s that a loaded machine could miss); they end well within the grace period.
+SHORT_RUN_SECONDS = 2.0
+GRACE_SECONDS = 5.0
 
 
 @pytest.fixture
@@ -50,13 +60,15 @@ def test_a_worker_paused_past_its_lease_cannot_overwrite_the_next_run(
 ) -> None:
     with worker_processes(database_url, tmp_path) as group:
         zombie = group.start(url=with_application_name(database_url, "zombie"))
-        [task_id] = enqueue_all(queue_engine, "test.fenced", [{"seconds": 3, "later": 0.2}])
-        wait_until(lambda: zombie.pid in open_run_pids(queue_engine), 30, "the first run")
+        # The first run lasts 5 s: time to pause it while it runs, and over by the time
+        # the zombie wakes (a lease later at least), so its handler then writes at once.
+        [task_id] = enqueue_all(queue_engine, "test.fenced", [{"seconds": 5, "later": 0.2}])
+        wait_until(lambda: zombie.pid in open_run_pids(queue_engine), PATIENCE, "the first run")
         pause_between_transactions(zombie, queue_engine, "zombie")
         rescuer = group.start()
-        wait_until(lambda: task_states(queue_engine)["succeeded"] == 1, 30, "the second run")
+        wait_until(lambda: task_states(queue_engine)["succeeded"] == 1, PATIENCE, "the rescue")
         os.kill(zombie.pid, signal.SIGCONT)
-        wait_until(lambda: "refused" in group.logs() or "taken" in group.logs(), 10, "refusal")
+        wait_until(lambda: "refused" in group.logs() or "taken" in group.logs(), 30, "refusal")
         time.sleep(1)  # the heartbeat and the handler have both woken up by now
         runs = all_runs(queue_engine)
         assert [(run.attempt, run.outcome) for run in runs] == [(1, "lost"), (2, "succeeded")]
@@ -65,7 +77,7 @@ def test_a_worker_paused_past_its_lease_cannot_overwrite_the_next_run(
         assert _effects(queue_engine) == [(task_id, 2, rescuer.pid)]
         assert zombie.poll() is None  # it carries on, having learnt its run was taken
         zombie.send_signal(signal.SIGTERM)
-        assert zombie.wait(15) == 0
+        assert group.wait_for_exit(zombie, 30) == 0
 
 
 def test_runs_that_outlast_several_leases_while_heartbeating_are_never_rescued(
@@ -74,9 +86,10 @@ def test_runs_that_outlast_several_leases_while_heartbeating_are_never_rescued(
     with worker_processes(database_url, tmp_path) as group:
         for _ in range(2):
             group.start(concurrency=2)
-        payloads = [{"seconds": 7, "later": 0} for _ in range(4)]  # three and a half leases
+        payloads = [{"seconds": LONG_RUN_SECONDS, "later": 0} for _ in range(4)]
         task_ids = enqueue_all(queue_engine, "test.fenced", payloads)
-        wait_until(lambda: task_states(queue_engine)["succeeded"] == 4, 60, "the long tasks")
+        done = LONG_RUN_SECONDS + PATIENCE
+        wait_until(lambda: task_states(queue_engine)["succeeded"] == 4, done, "the long tasks")
     runs = all_runs(queue_engine)
     assert [(run.task_id, run.attempt, run.outcome) for run in runs] == [
         (task_id, 1, "succeeded") for task_id in task_ids
@@ -87,16 +100,19 @@ def test_runs_that_outlast_several_leases_while_heartbeating_are_never_rescued(
 def test_sigterm_lets_running_handlers_finish_and_hands_the_rest_back(
     database_url: str, queue_engine: Engine, tmp_path: Path
 ) -> None:
-    with worker_processes(database_url, tmp_path, grace_seconds=1.5) as group:
+    with worker_processes(database_url, tmp_path, grace_seconds=GRACE_SECONDS) as group:
         stopping = group.start(concurrency=4)
-        short = enqueue_all(queue_engine, "test.fenced", [{"seconds": 0.5, "later": 0}] * 2, 1)
+        short_run = {"seconds": SHORT_RUN_SECONDS, "later": 0}
+        short = enqueue_all(queue_engine, "test.fenced", [short_run] * 2, 1)
         long = enqueue_all(queue_engine, "test.fenced", [{"seconds": 60, "later": 0}] * 2, 1)
         waiting = enqueue_all(queue_engine, "test.fenced", [{"seconds": 0, "later": 0}] * 2)
-        wait_until(lambda: open_run_pids(queue_engine).get(stopping.pid) == 4, 30, "four runs")
+        pid = stopping.pid
+        wait_until(lambda: open_run_pids(queue_engine).get(pid) == 4, PATIENCE, "four runs")
         started = time.monotonic()
         stopping.send_signal(signal.SIGTERM)
-        assert stopping.wait(10) == 0
-        assert time.monotonic() - started < 4  # the grace period, then out
+        assert group.wait_for_exit(stopping, GRACE_SECONDS + 30) == 0
+        # The grace period, then out: not at once, and not after the 60 s handlers.
+        assert GRACE_SECONDS <= time.monotonic() - started < GRACE_SECONDS + 20
         assert stopping.pid not in registered_pids(queue_engine)
         outcomes = {run.task_id: run.outcome for run in all_runs(queue_engine)}
         assert outcomes == {
@@ -105,7 +121,7 @@ def test_sigterm_lets_running_handlers_finish_and_hands_the_rest_back(
         }
         assert task_states(queue_engine) == {"succeeded": 2, "queued": 4}
         taker = group.start(concurrency=4)
-        wait_until(lambda: task_states(queue_engine)["succeeded"] == 6, 30, "the rest")
+        wait_until(lambda: task_states(queue_engine)["succeeded"] == 6, PATIENCE, "the rest")
     runs = {(run.task_id, run.attempt): run for run in all_runs(queue_engine)}
     for task_id in long:
         assert runs[task_id, 1].outcome == "interrupted"
