@@ -9,18 +9,21 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from masthead.actions.context import OPERATOR
 from masthead.actions.tasks import cancel_task, enqueue, show_task
 from masthead.domain.retry import Backoff
-from masthead.domain.tasks import NewTask, RunOutcome, TaskState
+from masthead.domain.tasks import Claim, NewTask, RunOutcome, TaskState
 from masthead.errors import InvalidInput
 from masthead.queue import PermanentError, Registry, RunStopped, TaskContext
 from masthead.queue.embedded import start_embedded_worker
+from masthead.queue.errors import RunRevoked
+from masthead.queue.slots import Slots
 from masthead.queue.worker import QueueWorker
 from masthead.settings import Settings
 from masthead.store.engine import open_engine, reading, writing
+from masthead.store.turns import write_turns
 from masthead.store.workers import list_workers
 from tests.conftest import settings_for
 from tests.databases import DatabaseFactory
@@ -184,3 +187,43 @@ def test_a_registry_refuses_a_second_handler_and_unknown_kinds(sqlite_url: str) 
     assert (registry.spec("a").timeout, registry.spec("a").max_attempts) == (5, 2)
     with pytest.raises(InvalidInput):
         registry.only(["a", "nope"])
+
+
+def test_a_handler_stopped_again_and_again_never_leaves_the_write_turns_held(
+    sqlite_url: str,
+) -> None:
+    """A stop lands between two of the handler's instructions; inside the start or the end
+    of a transaction it could leave SQLite's write turns held for good. Stops wait until
+    the handler is out of its transaction."""
+    engine = open_engine(sqlite_url)
+    stopped = 0
+    started = threading.Event()
+
+    def busy_writer(_claim: Claim) -> None:
+        nonlocal stopped
+        deadline = time.monotonic() + 4
+        started.set()
+        while time.monotonic() < deadline:
+            try:
+                with writing(engine) as connection:
+                    connection.execute(text("SELECT 1"))
+                time.sleep(0.0003)
+            except RunStopped:
+                stopped += 1
+
+    finished = threading.Event()
+    slots = Slots(1, busy_writer, lambda _finished: finished.set())
+    slots.submit(Claim(1, 1, "busy", {}, 0))
+    assert started.wait(10)
+    while not finished.is_set():
+        slots.stop_run((1, 1), RunRevoked)
+        slots.stop_pending()
+        time.sleep(0.0007)
+    slots.close()
+    assert stopped > 20
+    turns = write_turns(engine)
+    assert turns._threads.acquire(timeout=2), "a stop left the write turn held"
+    turns._threads.release()
+    with writing(engine) as connection:
+        connection.execute(text("SELECT 1"))
+    engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from types import FrameType
 from typing import Annotated
 
@@ -27,6 +28,7 @@ workers_app = typer.Typer(no_args_is_help=True, help="Workers of the task queue.
 tasks_app = typer.Typer(no_args_is_help=True, help="Tasks of the task queue and their runs.")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
 TaskId = Annotated[int, typer.Argument(help="The task's id.")]
+SIGNAL_CHECK_SECONDS = 0.5
 
 
 def worker_command(
@@ -53,7 +55,30 @@ def worker_command(
             concurrency=concurrency,
         )
         _stop_on_signals(worker)
-        worker.run()
+        _run_until_stopped(worker)
+
+
+def _run_until_stopped(worker: QueueWorker) -> None:
+    """Run the loop on a thread of its own, the main thread only waiting for it.
+
+    A signal handler runs on the main thread between two of its instructions; had the
+    main thread been the loop, a signal arriving while the loop held its wake-up event's
+    lock (inside `Event.wait`) would deadlock in the handler's `Event.set`.
+    """
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            worker.run()
+        except BaseException as error:
+            failed.append(error)
+
+    loop = threading.Thread(target=run, name="masthead-worker-loop")
+    loop.start()
+    while loop.is_alive():
+        loop.join(SIGNAL_CHECK_SECONDS)
+    if failed:
+        raise failed[0]
 
 
 def _registry(settings: Settings, kinds: str | None) -> Registry:

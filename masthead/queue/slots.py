@@ -2,9 +2,11 @@
 
 Python cannot kill a thread. A handler is stopped by raising an exception inside its
 thread (`PyThreadState_SetAsyncExc`); it lands at the handler's next Python
-instruction, so a handler blocked in a long C call stops when that call returns.
-The run has been recorded before the exception is raised, so the queue never waits
-for a handler that will not stop.
+instruction, so a handler blocked in a long C call stops when that call returns. A
+handler inside a database transaction is stopped once the transaction has ended (the
+worker asks again on each pass, `stop_pending`), so the exception can never leave the
+write turns held. The run has been recorded before the exception is raised, so the
+queue never waits for a handler that will not stop.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 from masthead.domain.tasks import Claim
 from masthead.queue.errors import RunStopped
+from masthead.store.engine import forget_transactions_of, thread_in_transaction
 
 __all__ = ["Finished", "Slots"]
 
@@ -50,6 +53,7 @@ class Slots:
         self._lock = threading.Lock()
         self._busy = 0
         self._in_handler: dict[RunKey, int] = {}
+        self._pending: dict[RunKey, type[RunStopped]] = {}
         self._threads = [
             threading.Thread(target=self._serve, name=f"{name}-{number}", daemon=True)
             for number in range(size)
@@ -67,15 +71,28 @@ class Slots:
         self._inbox.put(claim)
 
     def stop_run(self, key: RunKey, reason: type[RunStopped]) -> bool:
-        """Raise `reason` inside the handler running `key`, if it is still running."""
+        """Raise `reason` inside the handler running `key`, if it is still running (once it
+        is out of any database transaction)."""
         with self._lock:
             ident = self._in_handler.get(key)
             if ident is None:
+                self._pending.pop(key, None)
                 return False
+            if thread_in_transaction(ident):
+                self._pending[key] = reason
+                return True
+            self._pending.pop(key, None)
             ctypes.pythonapi.PyThreadState_SetAsyncExc(
                 ctypes.c_ulong(ident), ctypes.py_object(reason)
             )
             return True
+
+    def stop_pending(self) -> None:
+        """Stop the handlers whose stop waited for their transaction to end."""
+        with self._lock:
+            pending = list(self._pending.items())
+        for key, reason in pending:
+            self.stop_run(key, reason)
 
     def close(self, timeout: float = 1.0) -> None:
         for _ in self._threads:
@@ -110,3 +127,5 @@ class Slots:
         finally:
             with self._lock:
                 del self._in_handler[claim.key]
+                self._pending.pop(claim.key, None)
+            forget_transactions_of(threading.get_ident())

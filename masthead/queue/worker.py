@@ -165,6 +165,7 @@ class QueueWorker:
 
     def _collect(self, slots: Slots) -> None:
         """Take in ended handlers, revoked runs and timeouts since the last pass."""
+        slots.stop_pending()
         with self._lock:
             finished, self._finished = self._finished, []
             revoked, self._revoked = self._revoked, set()

@@ -9,6 +9,8 @@ commit; the unit's owner does.
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -21,10 +23,12 @@ from masthead.store.turns import write_turns
 __all__ = [
     "DEFAULT_POOL_SIZE",
     "UnitOfWork",
+    "forget_transactions_of",
     "is_sqlite",
     "open_engine",
     "reading",
     "sqlalchemy_url",
+    "thread_in_transaction",
     "writing",
 ]
 
@@ -90,6 +94,35 @@ def _begin_sqlite(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+_OPEN: Counter[int] = Counter()
+"""Transactions each thread has begun and not ended yet (by thread ident)."""
+_OPEN_GUARD = threading.Lock()
+
+
+def _note_open(ident: int, change: int) -> None:
+    with _OPEN_GUARD:
+        _OPEN[ident] += change
+        if _OPEN[ident] <= 0:
+            del _OPEN[ident]
+
+
+def thread_in_transaction(ident: int) -> bool:
+    """Whether that thread is between the start and the end of a transaction.
+
+    The queue stops a runaway handler by raising an exception inside its thread; raised
+    in the middle of a transaction's start or end, it could leave the write turns held.
+    So it waits until the handler is out of its transaction.
+    """
+    with _OPEN_GUARD:
+        return _OPEN[ident] > 0
+
+
+def forget_transactions_of(ident: int) -> None:
+    """A thread is done with all it began (a handler returned): start its count afresh."""
+    with _OPEN_GUARD:
+        _OPEN.pop(ident, None)
+
+
 class UnitOfWork:
     """One connection, then one transaction at a time on it.
 
@@ -104,6 +137,7 @@ class UnitOfWork:
         self._connection: Connection | None = None
         self._transaction: RootTransaction | None = None
         self._turn = ExitStack()
+        self._began_on: int | None = None
         self.writing = False
 
     @property
@@ -119,14 +153,16 @@ class UnitOfWork:
     def begin(self, *, write: bool) -> Connection:
         """Start a transaction; a write one takes the write turns first."""
         assert not self.in_transaction, "a transaction is already open on this unit of work"
-        if write:
-            self._turn.enter_context(write_turns(self.engine).take())
+        self._began_on = threading.get_ident()
+        _note_open(self._began_on, +1)
         try:
+            if write:
+                self._turn.enter_context(write_turns(self.engine).take())
             connection = self.connection
             connection.execution_options(**{WRITE_OPTION: write})
             self._transaction = connection.begin()
         except BaseException:
-            self._turn.close()
+            self._end()
             raise
         self.writing = write
         return connection
@@ -148,7 +184,12 @@ class UnitOfWork:
     def _end(self) -> None:
         self._transaction = None
         self.writing = False
-        self._turn.close()
+        try:
+            self._turn.close()
+        finally:
+            if self._began_on is not None:
+                _note_open(self._began_on, -1)
+                self._began_on = None
 
     def close(self) -> None:
         """End any open transaction (rolled back) and give the connection back."""
