@@ -1,6 +1,11 @@
 """Requests/s of the internal API: a draft create and a post GET, on SQLite or PostgreSQL.
 
     python -m bench.api_load [--database sqlite|postgres] [--seconds 10] [--connections 8]
+                             [--with-key]
+
+While each measured run loads the API, a probe fetches the public index page every 0.2 s
+from another connection: the "GET / meanwhile" rows say how long a reader waits while
+writers crowd the server (`--connections 100 --with-key`: a hundred keyed writes at once).
 
 Starts `masthead serve` (uvicorn, one process) over a scratch database made with the CLI
 (`masthead init --demo`, `masthead staff add`, `masthead token create`), with an edge secret
@@ -302,6 +307,36 @@ def httpx_load(
 
 # --- the run ------------------------------------------------------------------------------
 
+PROBE_EVERY_SECONDS = 0.2
+
+
+@contextmanager
+def probing(api: Api, name: str) -> Iterator[Figure]:
+    """Fetch the public index now and then while the block runs; the figure of those."""
+    figure = Figure(f"GET / meanwhile ({name})")
+    stop = threading.Event()
+
+    def probe() -> None:
+        with httpx.Client(base_url=api.base, timeout=60) as client:
+            while not stop.is_set():
+                began = time.perf_counter()
+                status = client.get("/").status_code
+                figure.latencies_ms.append((time.perf_counter() - began) * 1000)
+                figure.requests += 1
+                figure.failures += status != 200
+                stop.wait(PROBE_EVERY_SECONDS)
+
+    thread = threading.Thread(target=probe, daemon=True)
+    began = time.perf_counter()
+    thread.start()
+    try:
+        yield figure
+    finally:
+        stop.set()
+        thread.join(60)
+        figure.seconds = time.perf_counter() - began
+        figure.summarise()
+
 
 def measure(
     api: Api, seconds: float, connections: int, workdir: Path, *, tool: str, with_key: bool
@@ -318,26 +353,29 @@ def measure(
     figures = []
     for name, create, key in runs:
         for duration, keep in ((WARMUP_SECONDS, False), (seconds, True)):
-            if tool == "wrk" and create:
-                figure = wrk_create(name, api, duration, connections, workdir, with_key=key)
-            elif tool == "wrk":
-                figure = wrk(name, f"{api.base}/api/v1/posts/{post_id}", api, duration, connections)
-            else:
-                figure = httpx_load(
-                    name, api, duration, connections, create=create, post_id=post_id, with_key=key
-                )
+            with probing(api, name.split(" (")[0]) as probe:
+                if tool == "wrk" and create:
+                    figure = wrk_create(name, api, duration, connections, workdir, with_key=key)
+                elif tool == "wrk":
+                    path = f"{api.base}/api/v1/posts/{post_id}"
+                    figure = wrk(name, path, api, duration, connections)
+                else:
+                    figure = httpx_load(
+                        name, api, duration, connections, create=create, post_id=post_id,
+                        with_key=key,
+                    )  # fmt: skip
             if keep:
-                figures.append(figure)
+                figures += [figure, probe]
     return figures
 
 
 def table(figures: list[Figure], title: str) -> str:
     columns = ("req/s", "p50 ms", "p99 ms", "requests", "non-2xx")
-    head = f"{'request':<40} " + " ".join(f"{column:>9}" for column in columns)
+    head = f"{'request':<52} " + " ".join(f"{column:>9}" for column in columns)
     lines = [title, head, "-" * len(head)]
     for figure in figures:
         lines.append(
-            f"{figure.name:<40} {figure.rate:>9.1f} {figure.p50_ms:>9.2f} {figure.p99_ms:>9.2f} "
+            f"{figure.name:<52} {figure.rate:>9.1f} {figure.p50_ms:>9.2f} {figure.p99_ms:>9.2f} "
             f"{figure.requests:>9} {figure.failures:>9}"
         )
     return "\n".join(lines)

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from masthead.actions.importing import import_folder
 from masthead.store.engine import open_engine
 from tests.conftest import LiveServer, settings_for
 from tests.databases import DatabaseFactory
+from tests.operators import import_into
 
 BODY = """\
 # Site main
@@ -44,7 +44,7 @@ def post_page(
     )
     engine = open_engine(url)
     try:
-        import_folder(engine, folder, at=datetime(2026, 11, 25, 8, tzinfo=UTC))
+        import_into(engine, folder, at=datetime(2026, 11, 25, 8, tzinfo=UTC))
         with LiveServer(settings_for(url)) as server, server.client() as client:
             response = client.get("/posts/ids/")
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree
@@ -11,9 +12,11 @@ import feedparser
 import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from masthead.store.engine import open_engine
+from masthead.actions.staff import add_staff
+from masthead.domain.staff import StaffKind, StaffMember
+from masthead.store.engine import open_engine, writing
 from tests.conftest import LiveServer, settings_for
-from tests.operators import import_into
+from tests.operators import call_as, import_into
 
 SITE = "https://blog.example.test"
 PUBLISHED_OPERATIONS = 12
@@ -329,3 +332,46 @@ def test_a_publish_shows_up_at_once(demo_database_url: str, tmp_path: Path) -> N
     assert _text(after.text, ".count") == f"{PUBLISHED_TOTAL + 1} posts"
     assert "Fresh off the press" in feed
     assert _text(tag, ".count") == f"{PUBLISHED_OPERATIONS + 1} posts found in Operations"
+
+
+def test_tag_and_author_pages_carry_the_site_header_above_their_count(
+    demo_server: LiveServer,
+) -> None:
+    """As the seed's tag page: kicker, headline and intro, then `N posts found in TAG`, then
+    the tag's own words."""
+    with demo_server.client() as client:
+        for path, count in (
+            ("/tag/operations/", f"{PUBLISHED_OPERATIONS} posts found in Operations"),
+            ("/author/marcus-bell/", None),
+        ):
+            header = HTMLParser(client.get(path).text).css_first(".page-header")
+            assert header is not None
+            parts = [(node.attributes.get("class") or node.tag) for node in header.iter()]
+            assert parts[:4] == ["kicker", "h1", "intro", "count"], path
+            assert header.css_first(".kicker").text() == "Field notes"
+            assert header.css_first("h1").text().startswith("Notes from the people")
+            if count:
+                assert header.css_first(".count").text() == count
+            assert header.css_first(".description") is not None
+
+
+def test_every_active_member_has_a_listing_and_only_live_ones_are_in_the_sitemap(
+    demo_database_url: str,
+) -> None:
+    engine = open_engine(demo_database_url)
+    with writing(engine) as connection:
+        for slug, active in (("quiet-one", True), ("gone-one", False)):
+            member = StaffMember(slug, slug.title(), "Writer", "Editorial", StaffKind.PERSON)
+            add_staff(connection, call_as(), replace(member, active=active))
+    engine.dispose()
+    with LiveServer(settings_for(demo_database_url)) as server, server.client() as client:
+        quiet = client.get("/author/quiet-one/")
+        feed = client.get("/author/quiet-one/feed.xml")
+        gone = client.get("/author/gone-one/")
+        sitemap = client.get("/sitemap.xml").text
+    assert quiet.status_code == 200
+    assert _text(quiet.text, ".count") == "0 posts by Quiet-One"
+    assert feed.status_code == 200
+    assert gone.status_code == 404  # suspended, and no live post: no page
+    assert "/author/quiet-one/" not in sitemap
+    assert "/author/marcus-bell/" in sitemap

@@ -7,14 +7,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
-from masthead.actions.scheduling import SCHEDULED_PUBLISH
+from masthead.actions.context import WORKER
+from masthead.actions.scheduling import NotDueYet, publish_when_due
+from masthead.domain.posts import RevisionSource
+from masthead.domain.tasks import SCHEDULED_PUBLISH
 from masthead.queue.embedded import start_embedded_worker
-from masthead.store.engine import reading
+from masthead.store.engine import reading, writing
 from masthead.store.schema import tasks
 from tests.api_support import ApiWorld
 from tests.conftest import settings_for
+from tests.operators import call_as
 
 QUICK_QUEUE = {
     "queue_poll_seconds": 0.2,
@@ -143,19 +148,21 @@ def test_publishing_a_scheduled_post_early_dates_it_now_and_drops_the_task(
 
 
 def test_a_scheduled_publish_retried_early_by_hand_does_not_publish(api: ApiWorld) -> None:
+    """The task of a schedule that was moved is cancelled; retried, it is refused (the new
+    one holds the post's key), and a publish run before its time publishes nothing."""
     post = api.create_post("writer", title="Not yet")
-    _schedule(api, int(str(post["id"])), datetime.now(UTC) + timedelta(days=30))
+    post_id = int(str(post["id"]))
+    _schedule(api, post_id, datetime.now(UTC) + timedelta(days=30))
+    _schedule(api, post_id, datetime.now(UTC) + timedelta(days=31))
     with api.client("editor") as editor:
-        task_id = editor.get("/tasks").json()["items"][0]["id"]
-        assert editor.post(f"/tasks/{task_id}/cancel").status_code == 200
-        assert editor.post(f"/tasks/{task_id}/retry").status_code == 200
-        with _worker(api):
-            deadline = time.monotonic() + 10
-            while editor.get(f"/tasks/{task_id}").json()["state"] != "failed":
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
-        detail = editor.get(f"/tasks/{task_id}").json()
-    assert "due at" in (detail["last_error"] or "")
+        tasks_now = editor.get("/tasks", params={"kind": SCHEDULED_PUBLISH}).json()["items"]
+        old = next(task for task in tasks_now if task["state"] == "cancelled")
+        retried = editor.post(f"/tasks/{old['id']}/retry")
+    assert retried.status_code == 409
+    assert retried.json()["code"] == "unique_key_pending"
+    worker = call_as(WORKER, datetime.now(UTC), source=RevisionSource.WORKER)
+    with pytest.raises(NotDueYet), writing(api.engine) as connection:
+        publish_when_due(connection, worker, post_id)
     assert not _live(api, "not-yet")
 
 
@@ -176,3 +183,23 @@ def _publish_task_states(api: ApiWorld) -> list[str]:
     query = select(tasks.c.state).where(tasks.c.kind == SCHEDULED_PUBLISH).order_by(tasks.c.id)
     with reading(api.engine) as connection:
         return list(connection.execute(query).scalars())
+
+
+def test_a_scheduled_posts_publish_task_cannot_be_cancelled_on_its_own(api: ApiWorld) -> None:
+    """Cancelled by hand it would leave the post `scheduled` with nothing to publish it."""
+    post = api.create_post("writer", title="Not by hand")
+    _schedule(api, int(str(post["id"])), datetime.now(UTC) + timedelta(days=3))
+    with api.client("editor") as editor:
+        task = next(
+            item
+            for item in editor.get("/tasks").json()["items"]
+            if item["kind"] == SCHEDULED_PUBLISH
+        )
+        refused = editor.post(f"/tasks/{task['id']}/cancel")
+        assert refused.status_code == 409
+        assert refused.json()["post_id"] == post["id"]
+        assert "unschedule the post instead" in refused.json()["detail"]
+        assert editor.get(f"/posts/{post['id']}").json()["status"] == "scheduled"
+        etag = editor.get(f"/posts/{post['id']}").headers["etag"]
+        editor.delete(f"/posts/{post['id']}/schedule", headers={"If-Match": etag})
+    assert _publish_task_states(api) == ["cancelled"]

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from tests.api_support import EDGE_HEADER, EDGE_SECRET
+import shutil
+from pathlib import Path
+
+import httpx
+from sqlalchemy.engine import make_url
+
+from tests.api_support import EDGE_HEADER, EDGE_SECRET, api_world
 from tests.conftest import LiveServer, settings_for
+from tests.databases import DatabaseFactory
 
 GONE = "postgresql://nobody@127.0.0.1:1/gone"
 
@@ -27,3 +34,29 @@ def test_with_the_database_gone_every_face_says_so() -> None:
     assert api.status_code == 503
     assert api.json()["code"] == "database_unavailable"
     assert hidden.status_code == 404
+
+
+def _create_post(client: httpx.Client) -> int:
+    return client.post("/posts", json={"title": "Kept?", "authors": ["ada-admin"]}).status_code
+
+
+def test_a_sqlite_file_deleted_or_replaced_while_serving_stops_writes_at_once(
+    tmp_path: Path, database_factories: dict[str, DatabaseFactory]
+) -> None:
+    url = database_factories["sqlite"].new("demo")
+    path = Path(make_url(url).database or "")
+    for world in api_world(url):
+        with world.client("admin") as api, world.server.client() as public:
+            assert _create_post(api) == 201
+            shutil.copyfile(path, tmp_path / "copy.db")
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            refused = api.post("/posts", json={"title": "Lost?", "authors": ["ada-admin"]})
+            assert refused.status_code == 503
+            assert refused.json()["code"] == "database_unavailable"
+            assert "was deleted" in refused.json()["detail"]
+            assert public.get("/healthz").status_code == 503
+            assert public.get("/").status_code == 503
+            shutil.copyfile(tmp_path / "copy.db", path)  # a "restore" under a running server
+            assert _create_post(api) == 503
+            assert public.get("/healthz").status_code == 503

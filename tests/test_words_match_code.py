@@ -40,13 +40,11 @@ from typing import Any, Protocol
 import pytest
 from typer.main import get_command
 
+from masthead.actions.public_site import PublicSite
 from masthead.cli.main import app
-from masthead.site.render import Renderer
-from masthead.store.engine import open_engine
 from masthead.web.api.app import API_PREFIX, create_api
 from masthead.web.state import AppState
 from tests.conftest import settings_for
-from tests.databases import DatabaseFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 STILL_TO_COME = ("still to come", "not built yet")
@@ -436,15 +434,11 @@ def _inline_bodies(tokens: list[str]) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def routes(database_factories: dict[str, DatabaseFactory]) -> Iterator[list[Route]]:
-    """The API's routes, from the OpenAPI document of an API over a fresh SQLite database."""
-    factory = database_factories["sqlite"]
-    url = factory.new("empty")
-    engine = open_engine(url)
-    state = AppState(settings=settings_for(url), engine=engine, renderer=Renderer())
-    yield routes_of(create_api(state).openapi())
-    engine.dispose()
-    factory.drop(url)
+def routes() -> list[Route]:
+    """The API's routes, from the app's OpenAPI document (built without a database)."""
+    settings = settings_for("sqlite://")
+    state = AppState(settings=settings, site=PublicSite(settings))
+    return routes_of(create_api(state).openapi())
 
 
 CLI = get_command(app)

@@ -24,7 +24,7 @@ from masthead.actions.tasks import enqueue
 from masthead.domain.events import EventType, NewEvent
 from masthead.domain.permissions import PostAction
 from masthead.domain.posts import Post, PostStatus
-from masthead.domain.tasks import NewTask
+from masthead.domain.tasks import SCHEDULED_PUBLISH, NewTask
 from masthead.errors import FieldProblem, InvalidInput, InvalidTransition, MastheadError
 from masthead.store import posts as post_store
 
@@ -35,8 +35,6 @@ __all__ = [
     "schedule_post",
     "unschedule_post",
 ]
-
-SCHEDULED_PUBLISH = "publish.scheduled"
 
 
 class NotDueYet(MastheadError):

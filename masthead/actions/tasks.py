@@ -15,12 +15,14 @@ from sqlalchemy import Connection
 
 from masthead.actions.context import Call, record_audit
 from masthead.domain.permissions import Actor, is_editor
-from masthead.domain.tasks import NewTask, Task, TaskDetail, TaskState, Worker
+from masthead.domain.posts import PostStatus
+from masthead.domain.tasks import SCHEDULED_PUBLISH, NewTask, Task, TaskDetail, TaskState, Worker
 from masthead.domain.tasks import require_person_move as _require_person_move
 from masthead.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from masthead.settings import Settings
 from masthead.store import tasks as task_store
 from masthead.store import workers as worker_store
+from masthead.store.posts import get_post
 
 __all__ = [
     "Enqueued",
@@ -100,9 +102,26 @@ def cancel_task(connection: Connection, call: Call, task_id: int) -> Task:
     _require_editor(call.actor)
     task = _existing(connection, task_id, lock=True)
     _require_person_move(task, TaskState.CANCELLED)
+    _refuse_a_scheduled_posts_publish(connection, task)
     task_store.cancel(connection, task, call.at)
     record_audit(connection, call, "task.cancel", "task", task_id, state=task.state.value)
     return _existing(connection, task_id)
+
+
+def _refuse_a_scheduled_posts_publish(connection: Connection, task: Task) -> None:
+    """A scheduled post's publish is cancelled by unscheduling the post: cancelled on its
+    own, it would leave the post `scheduled` with nothing left to publish it."""
+    post_id = task.payload.get("post_id")
+    if task.kind != SCHEDULED_PUBLISH or not isinstance(post_id, int):
+        return
+    post = get_post(connection, post_id)
+    if post is not None and post.status is PostStatus.SCHEDULED:
+        raise Conflict(
+            f"task {task.id} publishes post {post_id}, which is scheduled: unschedule the "
+            f"post instead (DELETE /api/v1/posts/{post_id}/schedule, or "
+            f"masthead posts unschedule {post.content.slug})",
+            post_id=post_id,
+        )
 
 
 def retry_task(connection: Connection, call: Call, task_id: int) -> Task:

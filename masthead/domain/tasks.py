@@ -23,6 +23,7 @@ __all__ = [
     "HANDLER_ERROR",
     "PENDING_STATES",
     "PERSON_MOVES",
+    "SCHEDULED_PUBLISH",
     "TIMEOUT",
     "Claim",
     "NewTask",
@@ -39,6 +40,8 @@ __all__ = [
     "require_person_move",
 ]
 
+SCHEDULED_PUBLISH = "publish.scheduled"
+"""The kind of a post's scheduled publish; its post, not a person, decides its fate."""
 CRASH_LOOP = "worker_crash_loop"
 TIMEOUT = "timeout"
 HANDLER_ERROR = "handler_error"

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from masthead.actions.context import WORKER, Call
 from masthead.actions.events import Consumer, dispatch
 from masthead.actions.lifecycle import DISPATCH
-from masthead.actions.scheduling import SCHEDULED_PUBLISH, NotDueYet, publish_when_due
+from masthead.actions.scheduling import NotDueYet, publish_when_due
 from masthead.domain.posts import RevisionSource
+from masthead.domain.tasks import SCHEDULED_PUBLISH
 from masthead.queue.context import TaskContext
 from masthead.queue.errors import PermanentError
 from masthead.queue.registry import Registry

@@ -8,16 +8,19 @@ commit; the unit's owner does.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event
 from sqlalchemy.engine import make_url
 
+from masthead.errors import DatabaseUnavailable
 from masthead.store.turns import write_turns
 
 __all__ = [
@@ -70,7 +73,45 @@ def open_engine(
     engine = create_engine(url, **pooled, **options)
     event.listen(engine, "connect", _configure_sqlite)
     event.listen(engine, "begin", _begin_sqlite)
+    database = engine.url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        _FILES[engine] = _DatabaseFile(os.path.abspath(database))
     return engine
+
+
+class _DatabaseFile:
+    """The file an SQLite engine opened, known by its identity (device and inode).
+
+    Deleted or replaced while the server runs, the pooled connections would go on
+    writing to the old, unlinked file: every write acknowledged and lost. So every
+    transaction first checks that the file is still the one the engine opened.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.identity: tuple[int, int] | None = None
+
+    def check(self) -> None:
+        try:
+            found = os.stat(self.path)
+        except FileNotFoundError:
+            if self.identity is None:
+                return  # not created yet: the first connection creates it
+            raise DatabaseUnavailable(self._gone("was deleted")) from None
+        identity = (found.st_dev, found.st_ino)
+        if self.identity is None:
+            self.identity = identity
+        elif identity != self.identity:
+            raise DatabaseUnavailable(self._gone("was replaced by another file"))
+
+    def _gone(self, what: str) -> str:
+        return (
+            f"the database file {self.path} {what} while this process had it open; "
+            "restart the process (docs/operating.md: restoring a backup)"
+        )
+
+
+_FILES: WeakKeyDictionary[Engine, _DatabaseFile] = WeakKeyDictionary()
 
 
 def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -153,6 +194,9 @@ class UnitOfWork:
     def begin(self, *, write: bool) -> Connection:
         """Start a transaction; a write one takes the write turns first."""
         assert not self.in_transaction, "a transaction is already open on this unit of work"
+        database_file = _FILES.get(self.engine)
+        if database_file is not None:
+            database_file.check()
         self._began_on = threading.get_ident()
         _note_open(self._began_on, +1)
         try:
