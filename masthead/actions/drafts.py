@@ -60,6 +60,18 @@ class PostFields:
     tags: tuple[str, ...] | None = None
     authors: tuple[str, ...] | None = None
 
+    @classmethod
+    def of(cls, content: PostContent) -> PostFields:
+        """Every field, as `content` has it."""
+        return cls(
+            title=content.title,
+            slug=content.slug,
+            dek=content.dek,
+            body=content.body,
+            tags=content.tags,
+            authors=content.authors,
+        )
+
 
 def find_post(connection: Connection, actor: Actor, post_id: int, *, lock: bool = False) -> Post:
     """The post, if it exists and the actor may see it; otherwise NotFound (no leak).
@@ -279,13 +291,5 @@ def _reload(connection: Connection, post_id: int) -> Post:
 def restore_revision(connection: Connection, call: Call, post_id: int, number: int) -> Post:
     """Make an old revision's content current again, as a new revision."""
     old = post_revision(connection, call.actor, post_id, number)
-    content = old.content
-    fields = PostFields(
-        title=content.title,
-        slug=content.slug,
-        dek=content.dek,
-        body=content.body,
-        tags=content.tags,
-        authors=content.authors,
-    )
+    fields = PostFields.of(old.content)
     return edit_post(connection, call, post_id, fields, action="post.restore", restored=number)

@@ -130,14 +130,7 @@ def import_folder(
 def _import_post(connection: Connection, call: Call, record: PostRecord) -> SaveOutcome:
     """Create the post with this slug or bring it up to date; publish or unpublish to match."""
     content = record.content
-    fields = PostFields(
-        title=content.title,
-        slug=content.slug,
-        dek=content.dek,
-        body=content.body,
-        tags=content.tags,
-        authors=content.authors,
-    )
+    fields = PostFields.of(content)
     post_id = get_post_id(connection, content.slug)
     existing = None if post_id is None else get_post(connection, post_id)
     edited = existing is not None and existing.content != content

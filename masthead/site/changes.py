@@ -156,6 +156,11 @@ def _listings(
     totals = placements.listing_totals(connection, tag_slugs=scope.tags, author_slugs=scope.authors)
     header = (site.kicker, site.headline, site.intro)
     listings = {INDEX: ListingState(totals[INDEX], header, (site.title, site.intro))}
+    if not scope.headers:
+        assert scope.tags is not None and scope.authors is not None
+        keys = [("tag", slug) for slug in scope.tags] + [("author", s) for s in scope.authors]
+        listings.update({key: ListingState(totals.get(key, 0), (), ()) for key in keys})
+        return listings
     for tag in _tags(connection, scope.tags):
         listings[("tag", tag.slug)] = ListingState(
             totals.get(("tag", tag.slug), 0),
