@@ -30,12 +30,15 @@ DISPATCH = "events.dispatch"
 
 
 def record_event(connection: Connection, call: Call, new: NewEvent) -> None:
-    """Write `new` in the caller's transaction, and make sure a dispatcher will run.
+    """Write `new` in the caller's transaction, and wake the dispatcher if anyone listens.
 
-    The dispatcher is asked for first: the event is written last, so that on PostgreSQL
-    the lock event writers queue for is held only from here to the commit.
+    With no consumer yet (none has a cursor), no dispatcher is queued: a worker that has
+    consumers queues one itself (its reaper's check), and from then on every event wakes
+    it. The dispatcher is asked for first and the event written last, so that on
+    PostgreSQL the lock event writers queue for is held only from here to the commit.
     """
-    enqueue(connection, NewTask(DISPATCH, unique_key=DISPATCH), at=call.at)
+    if event_store.any_consumer(connection):
+        enqueue(connection, NewTask(DISPATCH, unique_key=DISPATCH), at=call.at)
     event_store.append(
         connection,
         [new],

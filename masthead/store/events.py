@@ -24,6 +24,7 @@ from masthead.store.schema import event_cursors, events
 
 __all__ = [
     "EVENTS_LOCK",
+    "any_consumer",
     "append",
     "cursor",
     "events_after",
@@ -75,6 +76,11 @@ def events_after(connection: Connection, position: int, *, limit: int) -> list[E
 
 def latest_id(connection: Connection) -> int:
     return int(connection.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
+
+
+def any_consumer(connection: Connection) -> bool:
+    """Whether any consumer has ever been handed events (it has a cursor)."""
+    return connection.execute(select(event_cursors.c.consumer).limit(1)).first() is not None
 
 
 def cursor(connection: Connection, consumer: str, *, lock: bool = False) -> int | None:
