@@ -104,6 +104,7 @@ CODES = _codes(
     ErrorCode(
         "import_failed", Kind.INPUT, "an import found problems; nothing was written", in_api=False
     ),
+    ErrorCode("gates_failed", Kind.INPUT, "a gate blocks the publish; each result is listed"),
     ErrorCode("precondition_required", Kind.PRECONDITION, "a change to a post without If-Match"),
     ErrorCode("internal_error", Kind.INTERNAL, "something went wrong on the server's side"),
     ErrorCode("database_unavailable", Kind.UNAVAILABLE, "the database is busy or away"),

@@ -116,13 +116,28 @@ class Settings(BaseSettings):
         "", description="Comma-separated modules whose `register_handlers(registry)` adds kinds."
     )
 
+    # --- verified publishing ---
+    verify_url: str = Field(
+        "",
+        description="The base URL verification fetches the live site from (a CDN's, say); "
+        "empty: the public URL.",
+    )
+    verify_window_seconds: float = Field(
+        600.0,
+        gt=0,
+        description="How long verification keeps trying before a receipt is unverified.",
+    )
+    verify_retry_seconds: float = Field(
+        1.0, gt=0, description="The wait before checking again; it doubles, up to a minute."
+    )
+
     @model_validator(mode="after")
     def _heartbeat_within_lease(self) -> Settings:
         if self.queue_heartbeat_seconds * 2 > self.queue_lease_seconds:
             raise ValueError("queue_heartbeat_seconds must be at most half of queue_lease_seconds")
         return self
 
-    @field_validator("public_url")
+    @field_validator("public_url", "verify_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")

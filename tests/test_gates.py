@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -150,3 +151,13 @@ def test_blocking_on_agents_needs_a_person_s_approval_of_this_very_revision() ->
     assert blocking(run_gates(CLEAN, by_bot, strict))
     people_only = replace(AROUND, approval=None)
     assert [r.severity for r in run_gates(CLEAN, people_only, strict)] == [Severity.WARN]
+
+
+def test_the_docs_table_of_gates_is_the_code_s() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "publishing.md").read_text()
+    rows = re.findall(r"^\| `([a-z_]+)` \| `(block|warn)` \| (.+) \|$", doc, re.MULTILINE)
+    assert [(code, severity) for code, severity, _ in rows] == [
+        (gate.code, gate.severity.value) for gate in GATES
+    ]

@@ -44,6 +44,7 @@ __all__ = [
     "post_revisions",
     "preview",
     "require_action",
+    "require_current",
     "restore_revision",
     "submit_post",
 ]
@@ -91,7 +92,7 @@ def require_action(
     actor = call.actor
     if not allowed_on_post(actor, action, post.content.authors, post.status):
         raise Forbidden(f"your role may not {action.value} this post")
-    _require_current(connection, call, post)
+    require_current(connection, call, post)
     target = next_status(action, post.status)
     if target is None:
         raise InvalidTransition(
@@ -101,7 +102,7 @@ def require_action(
     return target
 
 
-def _require_current(connection: Connection, call: Call, post: Post) -> None:
+def require_current(connection: Connection, call: Call, post: Post) -> None:
     """A change based on an older revision is refused, naming what changed since."""
     if call.base_revision is None or call.base_revision == post.revision:
         return

@@ -14,14 +14,17 @@ from sqlalchemy import Connection
 
 from masthead.actions.context import Call, record_audit
 from masthead.actions.drafts import find_post, require_action
+from masthead.actions.gates import GateResult, GatesFailed, check_gates
 from masthead.actions.lifecycle import record_event
 from masthead.actions.publishing import (
+    block_receipt,
     cancel_scheduled_publish,
     put_live,
     scheduled_publish_key,
 )
 from masthead.actions.tasks import enqueue
 from masthead.domain.events import EventType, NewEvent
+from masthead.domain.gates import blocking
 from masthead.domain.permissions import PostAction
 from masthead.domain.posts import Post, PostStatus
 from masthead.domain.tasks import SCHEDULED_PUBLISH, NewTask
@@ -49,6 +52,9 @@ def schedule_post(connection: Connection, call: Call, post_id: int, at: datetime
         raise InvalidInput([FieldProblem("at", "give a time zone, e.g. 2026-12-01T09:00:00Z")])
     post = find_post(connection, call.actor, post_id, lock=True)
     target = require_action(connection, call, PostAction.SCHEDULE, post)
+    results = check_gates(connection, call, post)
+    if blocking(results):
+        raise GatesFailed(results)
     cancel_scheduled_publish(connection, post_id, call.at)
     post_store.set_status(
         connection, post_id, target, at=call.at, published_at=at, published_revision=None
@@ -113,6 +119,8 @@ def _record(
 def publish_when_due(connection: Connection, call: Call, post_id: int) -> float | None:
     """The worker's half: publish a still-scheduled post; return how late, in seconds.
 
+    The gates run again: if one blocks now, the post goes back to a draft with a
+    `blocked` receipt, an audit entry and an event, and nothing goes live (None).
     Idempotent: a post that was unscheduled, or already published, is left alone (None).
     A post whose time has not come (a task retried early by hand) is refused.
     """
@@ -122,13 +130,40 @@ def publish_when_due(connection: Connection, call: Call, post_id: int) -> float 
     due = post.published_at
     if due > call.at:
         raise NotDueYet(f"post {post_id} is due at {due.isoformat()}; schedule it again to move it")
+    results = check_gates(connection, call, post)
+    if blocking(results):
+        _block(connection, call, post, results)
+        return None
     lateness = max(0.0, (call.at - due).total_seconds())
     put_live(
         connection,
         call,
         post,
+        results,
         published_at=due,
         scheduled_for=due.isoformat(),
         late_by_seconds=round(lateness, 3),
     )
     return lateness
+
+
+def _block(connection: Connection, call: Call, post: Post, results: list[GateResult]) -> None:
+    """A scheduled post the gates stop at its time: back to a draft, and said so."""
+    post_store.set_status(
+        connection,
+        post.id,
+        PostStatus.DRAFT,
+        at=call.at,
+        published_at=None,
+        published_revision=None,
+    )
+    receipt = block_receipt(connection, call, post, results)
+    codes = sorted({result.code for result in blocking(results)})
+    record_audit(connection, call, "post.blocked", "post", post.id, receipt=receipt.id, gates=codes)
+    facts = {
+        "slug": post.content.slug,
+        "reason": "gates_failed",
+        "gates": codes,
+        "receipt": receipt.id,
+    }
+    _record(connection, call, EventType.POST_UNSCHEDULED, post, facts)

@@ -38,11 +38,11 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from masthead.content.sanitize import HEADING_ID_PREFIX, sanitize_html
+from masthead.content.sanitize import HEADING_ID_PREFIX, removed_parts, sanitize_html
 from masthead.domain.reading import count_words, reading_minutes
 from masthead.domain.slugs import slugify, unique_slug
 
-__all__ = ["RenderedBody", "gfm_to_html", "html_to_text", "render_markdown"]
+__all__ = ["RenderedBody", "gfm_to_html", "html_to_text", "inspect_markdown", "render_markdown"]
 
 _CODE_BLOCK = re.compile(r'<pre lang="([^"]*)"><code>(.*?)</code></pre>', re.DOTALL)
 # A heading as the sanitiser writes it: `<hN>` or `<hN id="…">`, never nested.
@@ -151,8 +151,21 @@ def render_markdown(source: str) -> RenderedBody:
     heading (a raw `<H2 ID=x>` too) gets an id of ours, and ours only. The sanitiser
     keeps such ids as they are: the result is still a fixed point of `sanitize_html`.
     """
-    rendered = _mark_tasks(_highlight_code(gfm_to_html(source)))
-    safe = _add_heading_ids(sanitize_html(rendered))
+    return _finish(_unsanitised(source))
+
+
+def inspect_markdown(source: str) -> tuple[RenderedBody, tuple[str, ...]]:
+    """The rendered body, and what the sanitiser removed from it (for the gates)."""
+    unsanitised = _unsanitised(source)
+    return _finish(unsanitised), removed_parts(unsanitised)
+
+
+def _unsanitised(source: str) -> str:
+    return _mark_tasks(_highlight_code(gfm_to_html(source)))
+
+
+def _finish(unsanitised: str) -> RenderedBody:
+    safe = _add_heading_ids(sanitize_html(unsanitised))
     words = count_words(html_to_text(safe))
     return RenderedBody(html=safe, word_count=words, reading_time=reading_minutes(words))
 

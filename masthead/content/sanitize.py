@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import nh3
 
-__all__ = ["HEADING_ID_PREFIX", "sanitize_html"]
+__all__ = ["HEADING_ID_PREFIX", "removed_parts", "sanitize_html"]
 
 # Every heading id starts so, and no id of the page templates does: a heading cannot
 # take over the page's own ids (such as `site-main`, the skip link's target).
@@ -93,3 +94,39 @@ def sanitize_html(html: str) -> str:
             break
         cleaned = again
     return cleaned
+
+
+class _Inventory(HTMLParser):
+    """Notes what of some HTML the sanitiser does not allow."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.removed: list[str] = []
+
+    def _note(self, part: str) -> None:
+        if part not in self.removed:
+            self.removed.append(part)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _TAGS:
+            self._note(f"<{tag}>")
+            return
+        allowed = _ATTRIBUTES.get(tag, set())
+        for name, value in attrs:
+            if name.startswith("on") or (name not in allowed and name in {"style", "srcdoc"}):
+                self._note(f"the {name} attribute of <{tag}>")
+            elif name in {"href", "src"} and value and ":" in value.split("/", 1)[0]:
+                scheme = value.split(":", 1)[0].strip().lower()
+                if scheme not in _URL_SCHEMES:
+                    self._note(f"a {scheme}: address")
+
+
+def removed_parts(html: str) -> tuple[str, ...]:
+    """What the sanitiser takes out of `html` that an author may have meant to show:
+    elements it does not allow, event and style attributes, addresses with schemes it
+    does not allow. Each is named once, in order, e.g. `<script>`, `a javascript: address`.
+    """
+    inventory = _Inventory()
+    inventory.feed(html)
+    inventory.close()
+    return tuple(inventory.removed)

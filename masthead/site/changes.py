@@ -157,7 +157,8 @@ def _listings(
     header = (site.kicker, site.headline, site.intro)
     listings = {INDEX: ListingState(totals[INDEX], header, (site.title, site.intro))}
     if not scope.headers:
-        assert scope.tags is not None and scope.authors is not None
+        assert scope.tags is not None
+        assert scope.authors is not None
         keys = [("tag", slug) for slug in scope.tags] + [("author", s) for s in scope.authors]
         listings.update({key: ListingState(totals.get(key, 0), (), ()) for key in keys})
         return listings

@@ -29,6 +29,7 @@ __all__ = [
     "count_published",
     "find_published",
     "find_published_slug",
+    "is_live_slug",
     "last_change",
     "list_published",
     "listed_author",
@@ -94,6 +95,12 @@ def find_published(connection: Connection, slug: str) -> PublishedPost | None:
     rows = list(connection.execute(select(published_posts).where(published_posts.c.slug == slug)))
     found = _with_people(connection, rows)
     return found[0] if found else None
+
+
+def is_live_slug(connection: Connection, slug: str) -> bool:
+    """Whether a live post has this slug."""
+    query = select(published_posts.c.post_id).where(published_posts.c.slug == slug)
+    return connection.execute(query).first() is not None
 
 
 def find_published_slug(connection: Connection, post_id: int) -> str | None:

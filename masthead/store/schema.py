@@ -30,6 +30,7 @@ from sqlalchemy.types import TypeDecorator
 from masthead.domain.text import MAX_NAME, MAX_TITLE
 
 __all__ = [
+    "approvals",
     "audit_log",
     "edge_secrets",
     "event_cursors",
@@ -43,6 +44,7 @@ __all__ = [
     "published_authors",
     "published_posts",
     "published_tags",
+    "receipts",
     "site_settings",
     "slug_redirects",
     "staff",
@@ -394,4 +396,38 @@ event_cursors = Table(
     Column("consumer", String(100), primary_key=True),
     Column("position", Integer, nullable=False, comment="the last event id handed over"),
     _timestamp("updated_at"),
+)
+
+# --- verified publishing ---
+
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("revision", Integer, nullable=False),
+    Column("staff_id", ForeignKey("staff.id"), nullable=False),
+    Column("token_id", ForeignKey("tokens.id"), nullable=True),
+    _timestamp("at"),
+)
+
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("revision", Integer, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("actor", String(80), nullable=False),
+    Column("actor_kind", String(16), nullable=False),
+    Column("token_id", ForeignKey("tokens.id"), nullable=True),
+    Column("approval", Text, nullable=True, comment="JSON"),
+    Column("gates", Text, nullable=False, server_default="[]", comment="JSON"),
+    _timestamp("flipped_at"),
+    Column("pages", Text, nullable=False, server_default="[]", comment="JSON"),
+    Column("expect", Text, nullable=False, server_default="{}", comment="JSON"),
+    Column("attempts", Text, nullable=False, server_default="[]", comment="JSON"),
+    _timestamp("verified_at", nullable=True),
+    _timestamp("ended_at", nullable=True),
 )

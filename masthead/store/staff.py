@@ -20,6 +20,7 @@ __all__ = [
     "staff_from_row",
     "staff_id",
     "staff_ids",
+    "staff_kinds",
 ]
 
 
@@ -90,6 +91,14 @@ def staff_ids(connection: Connection, slugs: Iterable[str]) -> dict[str, int]:
     wanted = list(slugs)
     rows = connection.execute(select(staff.c.slug, staff.c.id).where(staff.c.slug.in_(wanted)))
     return {row.slug: row.id for row in rows}
+
+
+def staff_kinds(connection: Connection, slugs: Iterable[str]) -> dict[str, StaffKind]:
+    """Whether each of these members is a person or an agent."""
+    rows = connection.execute(
+        select(staff.c.slug, staff.c.kind).where(staff.c.slug.in_(list(slugs)))
+    )
+    return {row.slug: StaffKind(row.kind) for row in rows}
 
 
 def staff_id(connection: Connection, slug: str) -> int | None:

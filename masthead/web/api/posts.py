@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from masthead.actions import drafts, publishing, scheduling
+from masthead.actions import approvals, drafts, gates, publishing, scheduling
+from masthead.domain.gates import blocking
 from masthead.domain.posts import Post, PostQuery, PostStatus
 from masthead.web.api.deps import (
     CallDep,
@@ -117,7 +119,7 @@ def edit_post(
 def archive_post(
     post_id: RowId, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
 ) -> PostOut:
-    return _out(publishing.archive_post(connection, call, post_id), settings, response)
+    return _out(publishing.archive_post(connection, call, post_id).post, settings, response)
 
 
 @router.post("/{post_id}/submit", response_model=PostOut, summary="Submit a draft for review")
@@ -131,14 +133,14 @@ def submit_post(
 def publish_post(
     post_id: RowId, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
 ) -> PostOut:
-    return _out(publishing.publish_post(connection, call, post_id), settings, response)
+    return _out(publishing.publish_post(connection, call, post_id).post, settings, response)
 
 
 @router.post("/{post_id}/unpublish", response_model=PostOut, summary="Take a post off the site")
 def unpublish_post(
     post_id: RowId, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
 ) -> PostOut:
-    return _out(publishing.unpublish_post(connection, call, post_id), settings, response)
+    return _out(publishing.unpublish_post(connection, call, post_id).post, settings, response)
 
 
 @router.get("/{post_id}/revisions", response_model=RevisionList, summary="Every revision")
@@ -193,3 +195,43 @@ def unschedule_post(
     post_id: RowId, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
 ) -> PostOut:
     return _out(scheduling.unschedule_post(connection, call, post_id), settings, response)
+
+
+class GateResultOut(BaseModel):
+    code: str
+    severity: str = Field(description="`block` stops a publish; `warn` lets it through.")
+    message: str
+    field: str | None
+    line: int | None
+
+
+class GateList(BaseModel):
+    items: list[GateResultOut]
+    blocking: bool = Field(description="Whether any result would stop a publish now.")
+
+
+@router.get("/{post_id}/gates", response_model=GateList, summary="Run the gates (changes nothing)")
+def post_gates(post_id: RowId, call: CallDep, connection: ReadDep) -> GateList:
+    post = drafts.find_post(connection, call.actor, post_id)
+    results = gates.check_gates(connection, call, post)
+    return GateList(
+        items=[GateResultOut(**result.as_dict()) for result in results],
+        blocking=bool(blocking(results)),
+    )
+
+
+class ApprovalOut(BaseModel):
+    staff: str
+    kind: str
+    revision: int
+    at: datetime
+
+
+@router.post(
+    "/{post_id}/approve", response_model=ApprovalOut, summary="Approve the current revision"
+)
+def approve_post(post_id: RowId, call: ChangeDep, connection: WriteDep) -> ApprovalOut:
+    given = approvals.approve_post(connection, call, post_id)
+    return ApprovalOut(
+        staff=given.staff, kind=given.kind.value, revision=given.revision, at=given.at
+    )
