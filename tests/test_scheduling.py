@@ -72,8 +72,10 @@ def test_a_scheduled_post_goes_live_within_a_poll_interval(api: ApiWorld) -> Non
     with _worker(api):
         assert not _live(api, "on-the-hour")
         _wait_live(api, "on-the-hour", 10)
-    went_live = datetime.now(UTC)
-    assert went_live - at < timedelta(seconds=1.5)
+        went_live = datetime.now(UTC)
+    # A poll interval (0.2 s) plus the publish, its gates and a page fetch; the margin is
+    # sized for a loaded 2-core machine, where one slow poll can take a second.
+    assert went_live - at < timedelta(seconds=3)
     with api.client("editor") as editor:
         live = editor.get(f"/posts/{post['id']}").json()
         assert live["status"] == "published"
