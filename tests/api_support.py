@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import Engine
 from masthead.actions import auth, staff
 from masthead.actions.context import OPERATOR, Call
 from masthead.domain.staff import Role, StaffKind, StaffMember
+from masthead.queue.embedded import start_embedded_worker
 from masthead.store.engine import open_engine, writing
 from tests.conftest import LiveServer, settings_for
 from tests.operators import call_as
@@ -86,3 +88,26 @@ def api_world(database_url: str, **overrides: object) -> Iterator[ApiWorld]:
             server, engine, world_tokens, {role: slug for role, (slug, *_rest) in ROLES.items()}
         )
     engine.dispose()
+
+
+QUICK_VERIFY = {
+    "queue_poll_seconds": 0.2,
+    "queue_lease_seconds": 20,
+    "queue_heartbeat_seconds": 2,
+    "queue_reaper_seconds": 2,
+    "queue_grace_seconds": 5,
+    "verify_retry_seconds": 0.2,
+}
+"""A worker for tests: quick to look, and leases sized for a loaded machine."""
+
+
+@contextmanager
+def verifying_worker(world: ApiWorld, **overrides: object) -> Iterator[None]:
+    """A worker in this process that verifies publishes against the world's live server."""
+    url = world.engine.url.render_as_string(hide_password=False)
+    values: dict[str, object] = {**QUICK_VERIFY, "verify_url": world.server.url, **overrides}
+    handle = start_embedded_worker(settings_for(url, **values), world.engine)
+    try:
+        yield
+    finally:
+        handle.stop()

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from masthead.web.problems import PROBLEM_CODES
-from tests.api_support import EDGE_SECRET, ApiWorld, api_world
+from tests.api_support import EDGE_SECRET, ApiWorld, api_world, verifying_worker
 from tests.databases import DatabaseFactory
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "api.md"
@@ -142,11 +142,13 @@ def test_the_role_table_covers_the_queue() -> None:
 def docs_world(
     database_factories: dict[str, DatabaseFactory],
 ) -> Iterator[tuple[ApiWorld, str]]:
-    """A live server over a fresh SQLite demo database, and that database's URL."""
+    """A live server over a fresh SQLite demo database, with a worker that verifies what
+    is published against that server (as `masthead serve` runs one), and the database's URL."""
     factory = database_factories["sqlite"]
     url = factory.new("demo")
     for world in api_world(url):
-        yield world, url
+        with verifying_worker(world):
+            yield world, url
     factory.drop(url)
 
 

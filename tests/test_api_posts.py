@@ -27,8 +27,12 @@ def test_a_writer_drafts_and_an_editor_publishes(api: ApiWorld) -> None:
         assert refused.status_code == 403
         assert refused.json()["code"] == "forbidden"
         published = editor.post(f"/posts/{draft['id']}/publish", headers={"If-Match": '"rev-1"'})
-        assert published.status_code == 200, published.text
-        assert published.json()["published_revision"] == 1
+        assert published.status_code == 202, published.text
+        answer = published.json()
+        assert answer["post"]["published_revision"] == 1
+        assert answer["receipt"]["state"] == "pending"
+        assert published.headers["location"] == f"/api/v1/receipts/{answer['receipt']['id']}"
+        assert _etag(published) == '"rev-1"'
     with api.server.client() as public:
         page = public.get("/posts/hello-agents/")
     assert page.status_code == 200
@@ -83,7 +87,9 @@ def test_illegal_transitions_get_409(api: ApiWorld) -> None:
         assert response.status_code == 409
         assert response.json()["code"] == "invalid_transition"
         archived = editor.delete(f"/posts/{post['id']}", headers={"If-Match": '"rev-1"'})
-        assert archived.json()["status"] == "archived"
+        assert archived.status_code == 200, "a post that was never live leaves no receipt"
+        assert archived.json() == {"receipt": None, "post": archived.json()["post"]}
+        assert archived.json()["post"]["status"] == "archived"
         again = editor.post(f"/posts/{post['id']}/publish", headers={"If-Match": '"rev-1"'})
         assert again.status_code == 409
 

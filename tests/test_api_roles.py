@@ -45,6 +45,9 @@ FORBIDDEN = [
     _c("writer", "DELETE", f"/posts/{OWN}", 403),
     _c("writer", "PATCH", f"/posts/{OWN}", 403, {"authors": ["otto-writer"]}),
     _c("writer", "POST", "/posts", 403, {"title": "Ghost", "authors": ["otto-writer"]}),
+    _c("writer", "GET", "/receipts", 403),
+    _c("writer", "GET", "/receipts/1", 403),
+    _c("writer", "GET", f"/posts/{OWN}/receipts", 403),
     *[
         _c(role, method, path, 403, body)
         for role in ("writer", "editor")
@@ -76,9 +79,11 @@ ALLOWED = [
     _c("writer", "GET", "/me", 200),
     _c("editor", "GET", f"/posts/{OTHER}", 200),
     _c("editor", "PATCH", f"/posts/{OTHER}", 200, {"dek": "Edited by an editor"}),
-    _c("editor", "POST", f"/posts/{OWN}/publish", 200),
-    _c("editor", "POST", f"/posts/{LIVE}/unpublish", 200),
+    _c("editor", "POST", f"/posts/{OWN}/publish", 202),
+    _c("editor", "POST", f"/posts/{LIVE}/unpublish", 202),
     _c("editor", "DELETE", f"/posts/{OTHER}", 200),
+    _c("editor", "GET", "/receipts", 200),
+    _c("editor", "GET", f"/posts/{LIVE}/receipts", 200),
     _c("admin", "POST", "/tags", 201, {"slug": "new-tag", "name": "New"}),
     _c("admin", "POST", "/staff", 201, {"slug": "newbie", "name": "Newbie"}),
     _c("admin", "PATCH", "/staff/ledger", 200, {"role": "editor"}),
@@ -86,7 +91,7 @@ ALLOWED = [
     _c("admin", "POST", "/tokens", 201, {"staff": "ledger"}),
     _c("admin", "GET", "/settings", 200),
     _c("admin", "PATCH", "/settings", 200, {"title": "Renamed"}),
-    _c("admin", "POST", f"/posts/{OTHER}/publish", 200),
+    _c("admin", "POST", f"/posts/{OTHER}/publish", 202),
 ]
 
 

@@ -144,7 +144,8 @@ def test_publishing_a_scheduled_post_early_dates_it_now_and_drops_the_task(
     _schedule(api, int(str(post["id"])), datetime.now(UTC) + timedelta(days=30))
     with api.client("editor") as editor:
         etag = editor.get(f"/posts/{post['id']}").headers["etag"]
-        live = editor.post(f"/posts/{post['id']}/publish", headers={"If-Match": etag}).json()
+        answer = editor.post(f"/posts/{post['id']}/publish", headers={"If-Match": etag})
+        live = answer.json()["post"]
     assert datetime.fromisoformat(live["published_at"]) <= datetime.now(UTC)
     assert _publish_task_states(api) == ["cancelled"]
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Connection
 
 from masthead.actions.context import Call, record_audit
+from masthead.actions.gates import GateResult, check_gates
 from masthead.actions.naming import SLUG_RULE
 from masthead.content.markdown import RenderedBody, render_markdown
 from masthead.domain.permissions import (
@@ -35,6 +36,7 @@ from masthead.store.tags import tag_ids
 
 __all__ = [
     "PostFields",
+    "Submitted",
     "create_post",
     "edit_post",
     "find_post",
@@ -199,7 +201,16 @@ def edit_post(
     return _reload(connection, post_id)
 
 
-def submit_post(connection: Connection, call: Call, post_id: int) -> Post:
+@dataclass(frozen=True)
+class Submitted:
+    """A post sent for review, with its gates as they stand: blocking results are listed,
+    not enforced (they block the publish)."""
+
+    post: Post
+    gates: list[GateResult]
+
+
+def submit_post(connection: Connection, call: Call, post_id: int) -> Submitted:
     post = find_post(connection, call.actor, post_id, lock=True)
     target = require_action(connection, call, PostAction.SUBMIT, post)
     post_store.set_status(
@@ -211,7 +222,8 @@ def submit_post(connection: Connection, call: Call, post_id: int) -> Post:
         published_revision=post.published_revision,
     )
     record_audit(connection, call, "post.submit", "post", post_id, revision=post.revision)
-    return _reload(connection, post_id)
+    submitted = _reload(connection, post_id)
+    return Submitted(submitted, check_gates(connection, call, submitted))
 
 
 def post_revisions(connection: Connection, actor: Actor, post_id: int) -> list[Revision]:

@@ -7,7 +7,7 @@ for good (its retry budget spent, a permanent error, a crash loop) records a
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ __all__ = [
     "RunKey",
     "Settlement",
     "deregister_worker",
+    "hear_of_local_tasks",
     "heartbeat",
     "interrupt_runs",
     "listen_for_tasks",
@@ -116,6 +117,11 @@ def run_is_current(connection: Connection, key: RunKey) -> bool:
     """Whether the run still holds its task (and, on PostgreSQL, keeps holding it until
     the transaction ends)."""
     return task_store.is_current(connection, key)
+
+
+def hear_of_local_tasks(listener: Callable[[], None]) -> Callable[[], None]:
+    """Call `listener` whenever a task is committed in this process; returns how to stop."""
+    return task_store.hear_locally(listener)
 
 
 def listen_for_tasks(dbapi_connection: Any) -> None:

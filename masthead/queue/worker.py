@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from masthead.actions.runs import BadEnd, RunKey
+from masthead.actions.runs import BadEnd, RunKey, hear_of_local_tasks
 from masthead.domain.tasks import HANDLER_ERROR, TIMEOUT, Claim, Worker, after_error, clip_error
 from masthead.queue.context import TaskContext
 from masthead.queue.errors import PermanentError, RunRevoked, TaskTimedOut, WorkerStopping
@@ -114,11 +114,13 @@ class QueueWorker:
             listener = Listener(self._settings.database_url, self.nudge)
             listener.start()
         keeper.start()
+        stop_hearing = hear_of_local_tasks(self.nudge)  # a task committed in this process
         log.info("worker %s started: kinds %s", self.identity.id, ", ".join(self.identity.kinds))
         try:
             self._serve(slots)
             self._wind_down(slots)
         finally:
+            stop_hearing()
             keeper.stop()
             if listener is not None:
                 listener.stop()

@@ -12,7 +12,7 @@ import os
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -26,6 +26,7 @@ from masthead.store.turns import write_turns
 __all__ = [
     "DEFAULT_POOL_SIZE",
     "UnitOfWork",
+    "after_commit",
     "forget_transactions_of",
     "is_sqlite",
     "open_engine",
@@ -39,6 +40,8 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 DEFAULT_POOL_SIZE = 32
 DEFAULT_POOL_OVERFLOW = 8
 DEFAULT_POOL_TIMEOUT_SECONDS = 10.0
+AFTER_COMMIT = "masthead_after_commit"
+"""Where a connection keeps the hooks of its open transaction (`Connection.info`)."""
 
 
 def sqlalchemy_url(database_url: str) -> str:
@@ -212,18 +215,31 @@ class UnitOfWork:
         return connection
 
     def commit(self) -> None:
+        committed = False
         try:
             if self._transaction is not None:
                 self._transaction.commit()
+                committed = True
         finally:
+            hooks = self._take_hooks()
             self._end()
+        if committed:
+            for hook in hooks:
+                hook()
 
     def rollback(self) -> None:
         try:
             if self._transaction is not None and self._transaction.is_active:
                 self._transaction.rollback()
         finally:
+            self._take_hooks()
             self._end()
+
+    def _take_hooks(self) -> list[Callable[[], None]]:
+        if self._connection is None:
+            return []
+        hooks: list[Callable[[], None]] = self._connection.info.pop(AFTER_COMMIT, [])
+        return hooks
 
     def _end(self) -> None:
         self._transaction = None
@@ -264,6 +280,14 @@ class UnitOfWork:
             self.rollback()
             raise
         self.commit()
+
+
+def after_commit(connection: Connection, hook: Callable[[], None]) -> None:
+    """Call `hook` once the transaction open on `connection` has committed (never if it
+    rolls back). Only transactions of a `UnitOfWork` run their hooks."""
+    hooks: list[Callable[[], None]] = connection.info.setdefault(AFTER_COMMIT, [])
+    if hook not in hooks:
+        hooks.append(hook)
 
 
 @contextmanager

@@ -9,7 +9,7 @@ transactions never wait on each other in a circle.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +40,7 @@ from masthead.domain.tasks import (
     TaskState,
     Verdict,
 )
+from masthead.store.engine import after_commit
 from masthead.store.schema import task_runs, tasks
 
 __all__ = [
@@ -122,10 +123,28 @@ def _dialect_insert(connection: Connection) -> Any:
     return postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
 
 
+_LOCAL_LISTENERS: list[Callable[[], None]] = []
+"""This process's workers, woken at once when a task commits here (on either database;
+PostgreSQL's NOTIFY also reaches workers in other processes)."""
+
+
 def notify(connection: Connection) -> None:
-    """Wake listening workers when this transaction commits (PostgreSQL only)."""
+    """Wake workers when this transaction commits: this process's, and on PostgreSQL every
+    listening one."""
     if connection.dialect.name == "postgresql":
         connection.execute(select(func.pg_notify(NOTIFY_CHANNEL, "")))
+    after_commit(connection, _wake_local_workers)
+
+
+def _wake_local_workers() -> None:
+    for listener in list(_LOCAL_LISTENERS):
+        listener()
+
+
+def hear_locally(listener: Callable[[], None]) -> Callable[[], None]:
+    """Call `listener` whenever a task commits in this process; returns how to stop."""
+    _LOCAL_LISTENERS.append(listener)
+    return lambda: _LOCAL_LISTENERS.remove(listener)
 
 
 def listen(dbapi_connection: Any) -> None:

@@ -28,6 +28,7 @@ from masthead.web.idempotency import Idempotency
 from masthead.web.problems import RETRY_AFTER_SECONDS, problem
 from masthead.web.public import DATABASE_AWAY, error_page, public_routes
 from masthead.web.state import AppState, app_state
+from masthead.web.waiting import ReceiptWait
 
 __all__ = ["MIN_EDGE_SECRET_LENGTH", "create_app"]
 
@@ -50,7 +51,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     site.state.masthead = state
     site.router.redirect_slashes = False  # our 404 handler answers 301, not 307
     site.router.routes.extend(public_routes(state.site))
-    api = Idempotency(create_api(state), settings)
+    api = ReceiptWait(Idempotency(create_api(state), settings))
     site.mount(API_PREFIX, BodyLimits(api, settings.max_body_bytes))
     site.add_exception_handler(NotFound, _not_found)
     site.add_exception_handler(HTTPException, _http_error)

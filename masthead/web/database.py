@@ -10,9 +10,12 @@ handler threads); the others wait their turn without a thread, and one that wait
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import anyio
 from anyio.to_thread import current_default_thread_limiter, run_sync
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -20,10 +23,30 @@ from masthead.errors import DatabaseUnavailable
 from masthead.settings import Settings
 from masthead.store.engine import UnitOfWork
 
-__all__ = ["UNIT", "RequestDatabase", "request_unit"]
+__all__ = ["UNIT", "RequestDatabase", "read_in_turn", "release_early", "request_unit"]
 
 UNIT = "masthead_unit"
 """Where a request's unit of work is kept (`scope["state"]`)."""
+TURN = "masthead_turn"
+"""Where a request's hold on a connection slot is kept (`scope["state"]`)."""
+
+T = TypeVar("T")
+
+
+class _Turn:
+    """A request's slot and unit of work, let go of once: at the end, or earlier."""
+
+    def __init__(self, database: RequestDatabase, slots: anyio.Semaphore, unit: UnitOfWork):
+        self.database, self.slots, self.unit = database, slots, unit
+        self.held = True
+
+    async def let_go(self) -> None:
+        if not self.held:
+            return
+        self.held = False
+        with anyio.CancelScope(shield=True):
+            await run_sync(self.unit.close)
+        self.slots.release()
 
 
 class RequestDatabase:
@@ -54,13 +77,33 @@ class RequestDatabase:
             await self.app(scope, receive, send)
             return
         unit = UnitOfWork(self.engine)
-        scope.setdefault("state", {})[UNIT] = unit
+        turn = _Turn(self, slots, unit)
+        scope.setdefault("state", {}).update({UNIT: unit, TURN: turn})
         try:
             await self.app(scope, receive, send)
         finally:
-            with anyio.CancelScope(shield=True):
-                await run_sync(unit.close)
+            await turn.let_go()
+
+    async def read(self, reader: Callable[[Connection], T]) -> T:
+        """One read transaction in a slot of its own, taken and given back around it."""
+        slots = self._slots()
+        with anyio.move_on_after(self.timeout) as waited:
+            await slots.acquire()
+        if waited.cancel_called:
+            raise DatabaseUnavailable("every database connection is busy; retry soon")
+        try:
+            return await run_sync(_read_once, self.engine, reader)
+        finally:
             slots.release()
+
+
+def _read_once(engine: Engine, reader: Callable[[Connection], T]) -> T:
+    unit = UnitOfWork(engine)
+    try:
+        with unit.transaction() as connection:
+            return reader(connection)
+    finally:
+        unit.close()
 
 
 def request_unit(request: Request | Scope) -> UnitOfWork:
@@ -70,3 +113,22 @@ def request_unit(request: Request | Scope) -> UnitOfWork:
     if unit is None:
         raise DatabaseUnavailable("every database connection is busy; retry soon")
     return unit
+
+
+async def release_early(scope: Scope) -> None:
+    """Give back the request's connection and slot now, e.g. before it waits on something.
+
+    The request must not touch `request_unit` afterwards; `read_in_turn` reads again.
+    """
+    turn: _Turn | None = scope.get("state", {}).get(TURN)
+    if turn is not None:
+        scope["state"][UNIT] = None
+        await turn.let_go()
+
+
+async def read_in_turn(scope: Scope, reader: Callable[[Connection], T]) -> T:
+    """Run `reader` in a short read transaction that waits its turn like a request does."""
+    turn: _Turn | None = scope.get("state", {}).get(TURN)
+    if turn is None:
+        raise DatabaseUnavailable("every database connection is busy; retry soon")
+    return await turn.database.read(reader)

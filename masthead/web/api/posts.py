@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy import Connection
 
-from masthead.actions import approvals, drafts, gates, publishing, scheduling
+from masthead.actions import approvals, drafts, gates, publishing, receipts, scheduling
+from masthead.actions.context import Call
+from masthead.actions.gates import GateResult
 from masthead.domain.gates import blocking
 from masthead.domain.posts import Post, PostQuery, PostStatus
+from masthead.errors import FieldProblem, InvalidInput
+from masthead.settings import Settings
 from masthead.web.api.deps import (
     CallDep,
     ChangeDep,
@@ -19,6 +25,7 @@ from masthead.web.api.deps import (
     WriteDep,
     revision_etag,
 )
+from masthead.web.api.receipts import ReceiptList, ReceiptOut, receipt_list, receipt_out
 from masthead.web.api.schemas import (
     PostCreate,
     PostList,
@@ -32,6 +39,7 @@ from masthead.web.api.schemas import (
     post_out,
     revision_out,
 )
+from masthead.web.waiting import wait_after_commit
 
 router = APIRouter(prefix="/posts", tags=["posts"])
 Limit = Annotated[int, Query(ge=1, le=100)]
@@ -115,32 +123,154 @@ def edit_post(
     return _out(drafts.edit_post(connection, call, post_id, _fields(payload)), settings, response)
 
 
-@router.delete("/{post_id}", response_model=PostOut, summary="Archive (kept for the record)")
-def archive_post(
-    post_id: RowId, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
-) -> PostOut:
-    return _out(publishing.archive_post(connection, call, post_id).post, settings, response)
+class GateResultOut(BaseModel):
+    code: str
+    severity: str = Field(description="`block` stops a publish; `warn` lets it through.")
+    message: str
+    field: str | None
+    line: int | None
 
 
-@router.post("/{post_id}/submit", response_model=PostOut, summary="Submit a draft for review")
+class GateList(BaseModel):
+    items: list[GateResultOut]
+    blocking: bool = Field(description="Whether any result would stop a publish now.")
+
+
+def _gates_out(results: list[GateResult]) -> list[GateResultOut]:
+    return [GateResultOut(**result.as_dict()) for result in results]
+
+
+MAX_WAIT_SECONDS = 30.0
+Wait = Annotated[
+    float,
+    Query(
+        ge=0,
+        le=MAX_WAIT_SECONDS,
+        description="Seconds to wait, after the change has committed, for its receipt to be "
+        "verified or unverified: `200` with the settled receipt, or `202` with the pending one "
+        "when the time runs out. At most 30, and less than the idempotency lock.",
+    ),
+]
+
+
+class ChangeOut(BaseModel):
+    receipt: ReceiptOut | None = Field(
+        description="The receipt of what went live or left the site; null when the public "
+        "site did not change (archiving a post that was not live)."
+    )
+    post: PostOut
+
+
+@dataclass(frozen=True)
+class _PublicChange:
+    """What a publish, an unpublish or an archive route needs, `?wait` checked first."""
+
+    call: Call
+    connection: Connection
+    settings: Settings
+    request: Request
+    response: Response
+    wait: float
+
+    def answer(self, done: publishing.Published) -> ChangeOut:
+        """`202` with the pending receipt and where to follow it; `200` when nothing went
+        out or came down."""
+        post = _out(done.post, self.settings, self.response)
+        if done.receipt is None:
+            self.response.status_code = 200
+            return ChangeOut(receipt=None, post=post)
+        self.response.headers["Location"] = f"/api/v1/receipts/{done.receipt.id}"
+        if self.wait:
+            wait_after_commit(self.request, done.receipt.id, self.wait, self.call.actor)
+        return ChangeOut(receipt=receipt_out(done.receipt), post=post)
+
+
+def _public_change(
+    call: ChangeDep,
+    connection: WriteDep,
+    settings: SettingsDep,
+    request: Request,
+    response: Response,
+    wait: Wait = 0,
+) -> _PublicChange:
+    """A wait must end before an idempotency lock would let a retry run the change again."""
+    if wait and wait >= settings.idempotency_lock_seconds:
+        limit = settings.idempotency_lock_seconds
+        raise InvalidInput([FieldProblem("wait", f"must be less than {limit} seconds")])
+    return _PublicChange(call, connection, settings, request, response, wait)
+
+
+PublicChangeDep = Annotated[_PublicChange, Depends(_public_change)]
+
+
+CHANGE_ANSWERS: dict[int | str, dict[str, object]] = {
+    200: {"description": "Settled (with `?wait`), or nothing left the public site."}
+}
+
+
+@router.delete(
+    "/{post_id}",
+    status_code=202,
+    response_model=ChangeOut,
+    responses=CHANGE_ANSWERS,
+    summary="Archive (kept for the record); a live post gets a receipt",
+)
+def archive_post(post_id: RowId, change: PublicChangeDep) -> ChangeOut:
+    return change.answer(publishing.archive_post(change.connection, change.call, post_id))
+
+
+class SubmittedOut(PostOut):
+    gates: list[GateResultOut] = Field(
+        description="The gates as they stand; blocking results stop a publish, not a submit."
+    )
+
+
+@router.post("/{post_id}/submit", response_model=SubmittedOut, summary="Submit for review")
 def submit_post(
     post_id: RowId, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
-) -> PostOut:
-    return _out(drafts.submit_post(connection, call, post_id), settings, response)
+) -> SubmittedOut:
+    submitted = drafts.submit_post(connection, call, post_id)
+    post = _out(submitted.post, settings, response)
+    return SubmittedOut(**post.model_dump(), gates=_gates_out(submitted.gates))
 
 
-@router.post("/{post_id}/publish", response_model=PostOut, summary="Publish the current revision")
-def publish_post(
-    post_id: RowId, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
-) -> PostOut:
-    return _out(publishing.publish_post(connection, call, post_id).post, settings, response)
+@router.post(
+    "/{post_id}/publish",
+    status_code=202,
+    response_model=ChangeOut,
+    responses=CHANGE_ANSWERS,
+    summary="Publish the current revision: gates, then a receipt verified on the live site",
+)
+def publish_post(post_id: RowId, change: PublicChangeDep) -> ChangeOut:
+    return change.answer(publishing.publish_post(change.connection, change.call, post_id))
 
 
-@router.post("/{post_id}/unpublish", response_model=PostOut, summary="Take a post off the site")
-def unpublish_post(
-    post_id: RowId, call: ChangeDep, connection: WriteDep, settings: SettingsDep, response: Response
-) -> PostOut:
-    return _out(publishing.unpublish_post(connection, call, post_id).post, settings, response)
+@router.post(
+    "/{post_id}/unpublish",
+    status_code=202,
+    response_model=ChangeOut,
+    responses=CHANGE_ANSWERS,
+    summary="Take a post off the site; its receipt checks that it is gone",
+)
+def unpublish_post(post_id: RowId, change: PublicChangeDep) -> ChangeOut:
+    return change.answer(publishing.unpublish_post(change.connection, change.call, post_id))
+
+
+@router.get(
+    "/{post_id}/receipts", response_model=ReceiptList, summary="A post's receipts (editors)"
+)
+def post_receipts(
+    post_id: RowId,
+    call: CallDep,
+    connection: ReadDep,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=receipts.MAX_PAGE - 1)] = 50,
+) -> ReceiptList:
+    drafts.find_post(connection, call.actor, post_id)
+    found = receipts.list_receipts(
+        connection, call.actor, post_id=post_id, before_id=decode_cursor(cursor), limit=limit + 1
+    )
+    return receipt_list(found, limit)
 
 
 @router.get("/{post_id}/revisions", response_model=RevisionList, summary="Every revision")
@@ -197,25 +327,12 @@ def unschedule_post(
     return _out(scheduling.unschedule_post(connection, call, post_id), settings, response)
 
 
-class GateResultOut(BaseModel):
-    code: str
-    severity: str = Field(description="`block` stops a publish; `warn` lets it through.")
-    message: str
-    field: str | None
-    line: int | None
-
-
-class GateList(BaseModel):
-    items: list[GateResultOut]
-    blocking: bool = Field(description="Whether any result would stop a publish now.")
-
-
 @router.get("/{post_id}/gates", response_model=GateList, summary="Run the gates (changes nothing)")
 def post_gates(post_id: RowId, call: CallDep, connection: ReadDep) -> GateList:
     post = drafts.find_post(connection, call.actor, post_id)
     results = gates.check_gates(connection, call, post)
     return GateList(
-        items=[GateResultOut(**result.as_dict()) for result in results],
+        items=_gates_out(results),
         blocking=bool(blocking(results)),
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Path as FastAPIPath
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -208,6 +208,9 @@ class SiteSettings(BaseModel):
     intro: str
     page_size: int
     timezone: str
+    gates: dict[str, Literal["block", "warn"]] = Field(
+        description="Every gate's severity, by code: `block` stops a publish, `warn` does not."
+    )
 
 
 class SiteSettingsPatch(Strict):
@@ -217,6 +220,12 @@ class SiteSettingsPatch(Strict):
     intro: ShortText | None = None
     page_size: Annotated[int, Field(ge=1, le=100)] | None = None
     timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    gates: dict[str, Literal["block", "warn"]] | None = Field(
+        None,
+        description="The gates to change, by code; the others keep their severity. null: "
+        "every gate back to its default.",
+        max_length=64,
+    )
 
 
 def _content(content: PostContent) -> dict[str, Any]:

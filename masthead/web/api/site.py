@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from masthead.actions import site_info, site_settings, tags
+from masthead.actions import site_settings, tags
 from masthead.actions.auth import require_admin
 from masthead.actions.drafts import preview
 from masthead.domain.staff import Tag
@@ -61,7 +61,7 @@ def render(payload: RenderIn, call: CallDep) -> RenderOut:
 @router.get("/settings", response_model=SiteSettings, tags=["settings"], summary="Site settings")
 def get_settings(call: CallDep, connection: ReadDep, settings: SettingsDep) -> SiteSettings:
     require_admin(call.actor)
-    return SiteSettings(**site_info.site_values(connection, settings))
+    return SiteSettings(**site_settings.all_settings(connection, settings))
 
 
 @router.patch("/settings", response_model=SiteSettings, tags=["settings"], summary="Change them")
