@@ -102,11 +102,11 @@ QUICK_VERIFY = {
 
 
 @contextmanager
-def verifying_worker(world: ApiWorld, **overrides: object) -> Iterator[None]:
-    """A worker in this process that verifies publishes against the world's live server."""
-    url = world.engine.url.render_as_string(hide_password=False)
-    values: dict[str, object] = {**QUICK_VERIFY, "verify_url": world.server.url, **overrides}
-    handle = start_embedded_worker(settings_for(url, **values), world.engine)
+def verifying_worker(engine: Engine, site_url: str, **overrides: object) -> Iterator[None]:
+    """A worker in this process that verifies publishes against the live site at `site_url`."""
+    url = engine.url.render_as_string(hide_password=False)
+    values: dict[str, object] = {**QUICK_VERIFY, "verify_url": site_url, **overrides}
+    handle = start_embedded_worker(settings_for(url, **values), engine)
     try:
         yield
     finally:

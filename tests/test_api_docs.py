@@ -147,7 +147,7 @@ def docs_world(
     factory = database_factories["sqlite"]
     url = factory.new("demo")
     for world in api_world(url):
-        with verifying_worker(world):
+        with verifying_worker(world.engine, world.server.url):
             yield world, url
     factory.drop(url)
 

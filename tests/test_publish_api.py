@@ -38,7 +38,7 @@ def test_an_agent_drafts_and_submits_and_an_editor_publishes_verified(api: ApiWo
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["status"] == "in_review"
     assert "not_approved" in {result["code"] for result in submitted.json()["gates"]}
-    with verifying_worker(api), api.client("editor") as editor:
+    with verifying_worker(api.engine, api.server.url), api.client("editor") as editor:
         answer = _post_to(editor, f"/posts/{draft['id']}/publish", draft["id"], params={"wait": 10})
         assert answer.status_code == 200, answer.text
         receipt = answer.json()["receipt"]
@@ -80,7 +80,7 @@ def test_a_replayed_key_answers_the_stored_202_whose_location_leads_to_the_verdi
 ) -> None:
     draft = _draft(api, "Asked twice")
     key = {"Idempotency-Key": uuid.uuid4().hex}
-    with verifying_worker(api), api.client("editor") as editor:
+    with verifying_worker(api.engine, api.server.url), api.client("editor") as editor:
         etag = {"If-Match": _etag(editor, draft["id"])}
         path = f"/posts/{draft['id']}/publish"
         first = editor.post(path, params={"wait": 10}, headers={**etag, **key})
@@ -118,7 +118,7 @@ def test_unpublish_is_verified_gone_and_archiving_a_post_off_the_site_has_no_rec
     api: ApiWorld,
 ) -> None:
     draft = _draft(api, "Here and gone")
-    with verifying_worker(api), api.client("editor") as editor:
+    with verifying_worker(api.engine, api.server.url), api.client("editor") as editor:
         published = _post_to(
             editor, f"/posts/{draft['id']}/publish", draft["id"], params={"wait": 10}
         )

@@ -20,6 +20,7 @@ from masthead.cli.audit import audit_command
 from masthead.cli.context import load_configuration, open_database, operator_call
 from masthead.cli.output import emit_json, errors_to_exit_codes, progress_bar
 from masthead.cli.people import demo_access, staff_app, token_app
+from masthead.cli.publishing import posts_publish, receipts_app
 from masthead.cli.queue import tasks_app, worker_command, workers_app
 from masthead.domain.posts import PostQuery, RevisionSource
 from masthead.store.engine import reading, writing
@@ -36,6 +37,8 @@ app.command("worker")(worker_command)
 app.add_typer(workers_app, name="workers")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(posts_app, name="posts")
+app.add_typer(receipts_app, name="receipts")
+posts_app.command("publish")(posts_publish)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
 
