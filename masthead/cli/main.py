@@ -44,7 +44,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document 
 def migrate_command() -> None:
     """Upgrade the database to the newest schema (safe to run again)."""
     with errors_to_exit_codes():
-        migrate_database(open_database())
+        migrate_database(open_database(schema=False))
     typer.echo("database is at the newest schema")
 
 
@@ -56,7 +56,7 @@ def init(
     """Create the database (or bring it up to date), optionally with demo content."""
     settings = load_configuration()
     with errors_to_exit_codes():
-        engine = open_database(settings)
+        engine = open_database(settings, schema=False)
         migrate_database(engine)
         summary = None
         if demo:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from enum import IntEnum
 from typing import Any
 
+from click.exceptions import Abort, ClickException, Exit
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import OperationalError
@@ -34,6 +35,7 @@ EXIT_OF_KIND = {
     Kind.NOT_FOUND: ExitCode.NOT_FOUND,
     Kind.UNAVAILABLE: ExitCode.DATABASE_UNAVAILABLE,
     Kind.CONFIGURATION: ExitCode.USAGE,
+    Kind.USAGE: ExitCode.USAGE,
 }
 """The exit code of each kind of error; every other kind is a refusal (5)."""
 
@@ -57,11 +59,26 @@ def errors_to_exit_codes() -> Iterator[None]:
             ExitCode.PROBLEMS, "\n".join(str(problem) for problem in error.problems) + f"\n{error}"
         )
     except ValidationError as error:
-        _fail(ExitCode.USAGE, f"bad configuration: {error}")
+        _fail(ExitCode.USAGE, "\n".join(_setting_problems(error)))
     except OperationalError as error:
         _fail(ExitCode.DATABASE_UNAVAILABLE, f"database unavailable: {error.orig}")
     except MastheadError as error:
         _fail(EXIT_OF_KIND.get(error.kind, ExitCode.FAILED), f"{error.code}: {error}")
+    except (ClickException, Exit, Abort):
+        raise
+    except Exception as error:
+        _fail(ExitCode.FAILED, f"internal_error: {type(error).__name__}: {error}")
+
+
+def _setting_problems(error: ValidationError) -> list[str]:
+    """One line per refused setting, named as the operator sets it."""
+    return [
+        f"bad configuration: MASTHEAD_{'_'.join(map(str, problem['loc'])).upper()}: "
+        f"{problem['msg'].removeprefix('Value error, ')}"
+        if problem["loc"]
+        else f"bad configuration: {problem['msg'].removeprefix('Value error, ')}"
+        for problem in error.errors()
+    ]
 
 
 @contextmanager
