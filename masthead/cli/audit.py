@@ -21,7 +21,7 @@ def audit_command(
     actor: Annotated[str | None, typer.Option(help="Only this staff member's changes.")] = None,
     target: Annotated[str | None, typer.Option(help="TYPE:ID, e.g. post:12.")] = None,
     since: Annotated[datetime | None, typer.Option(help="Only changes from this time on.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many entries.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many entries.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The audit log, newest first."""

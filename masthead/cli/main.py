@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from masthead.cli.output import emit_json, errors_to_exit_codes, progress_bar
 from masthead.cli.people import demo_access, staff_app, token_app
 from masthead.cli.queue import tasks_app, worker_command, workers_app
 from masthead.domain.posts import PostQuery, RevisionSource
+from masthead.errors import Conflict
 from masthead.store.engine import reading, writing
 
 __all__ = ["app", "run"]
@@ -126,7 +128,7 @@ def export_command(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     worker: Annotated[
         bool, typer.Option(help="Run a task worker in this process (turn off for separate ones).")
     ] = True,
@@ -138,17 +140,29 @@ def serve(
     from masthead.web.app import create_app
 
     settings = load_configuration()
+    engine = open_database(settings)
     with errors_to_exit_codes():
-        engine = open_database(settings)
+        listening = _listen(host, port)
         application = create_app(settings, engine)
         embedded = start_embedded_worker(settings, engine) if worker else None
     mode = "with an in-process worker" if embedded else "without a worker"
     typer.echo(f"Masthead on http://{host}:{port}/ ({mode}; database: {settings.database_url})")
+    config = uvicorn.Config(application, log_level="warning", access_log=False)
     try:
-        uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[listening])
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything says the server is up."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise Conflict(f"cannot listen on {host}:{port}: {reason}", code="address_in_use") from None
 
 
 @posts_app.command("schedule")
