@@ -161,7 +161,7 @@ def test_posts_can_be_scheduled_and_unscheduled_from_the_command_line(tmp_path: 
     _masthead("init", "--demo", database_url=url)
     slug = "how-we-count-reading-time"
     scheduled = _masthead(
-        "posts", "schedule", slug, "--at", "2030-01-01T09:00:00", database_url=url
+        "posts", "schedule", slug, "--at", "2030-01-01T09:00:00Z", database_url=url
     )
     assert scheduled.returncode == 0, scheduled.stderr
     tasks = json.loads(_masthead("tasks", "list", "--json", database_url=url).stdout)

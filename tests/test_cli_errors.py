@@ -12,11 +12,17 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Annotated, get_args, get_origin, get_type_hints
 
 import pytest
+import typer
 from sqlalchemy.engine import make_url
+from typer.models import OptionInfo
 
+from masthead.cli.main import app
+from masthead.cli.times import moment_option
 from tests.cli_support import assert_no_traceback, masthead
 from tests.databases import POSTGRES_ADMIN_URL, DatabaseFactory, postgres_unavailable
 
@@ -34,6 +40,11 @@ def _fails(result: subprocess.CompletedProcess[str], exit_code: int) -> str:
     assert_no_traceback(result)
     assert result.returncode == exit_code, (result.returncode, result.stderr)
     return result.stderr
+
+
+def _said(stderr: str) -> str:
+    """The message as one line, without the frame a usage error is drawn in."""
+    return " ".join(stderr.replace("│", " ").split())
 
 
 def _count(url: str, table: str) -> int:
@@ -191,3 +202,69 @@ def _serve_started(url: str, port: int) -> bool:
 
 def test_serve_announces_itself_once_listening(site: str) -> None:
     assert _serve_started(site, _free_port())
+
+
+def _datetime_options(
+    commands: typer.Typer | None = None, path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], str]]:
+    """Every option of every command that takes a time, (command path, option); each must
+    use the CLI's one parser of times."""
+    commands = commands or app
+    found: list[tuple[tuple[str, ...], str]] = []
+    for info in commands.registered_commands:
+        assert info.callback is not None
+        name = info.name or info.callback.__name__.replace("_", "-")
+        for parameter, hint in get_type_hints(info.callback, include_extras=True).items():
+            base, *extras = get_args(hint) if get_origin(hint) is Annotated else (hint,)
+            if datetime in (base, *get_args(base)):
+                option = next(extra for extra in extras if isinstance(extra, OptionInfo))
+                assert option.parser is moment_option, (name, parameter)
+                found.append(((*path, name), "--" + parameter.replace("_", "-")))
+    for group in commands.registered_groups:
+        assert group.typer_instance is not None
+        assert group.name is not None
+        found += _datetime_options(group.typer_instance, (*path, group.name))
+    return found
+
+
+DATETIME_OPTIONS = _datetime_options()
+
+
+def test_the_datetime_options_are_the_known_ones() -> None:
+    assert sorted(DATETIME_OPTIONS) == [(("audit",), "--since"), (("posts", "schedule"), "--at")]
+
+
+def _with_time(command: tuple[str, ...], option: str, when: str) -> list[str]:
+    arguments = [*command, option, when]
+    return [*arguments, "how-we-count-reading-time"] if command[-1] == "schedule" else arguments
+
+
+@pytest.mark.parametrize(("command", "option"), DATETIME_OPTIONS)
+def test_every_datetime_option_refuses_a_time_without_a_zone(
+    site: str, command: tuple[str, ...], option: str
+) -> None:
+    naive = masthead(*_with_time(command, option, "2030-01-01T09:00:00"), database_url=site)
+    stderr = _said(_fails(naive, 2))
+    assert "has no time zone: give one, e.g. 2026-01-01T00:00:00Z" in stderr
+    wrong = masthead(*_with_time(command, option, "2030-02-30"), database_url=site)
+    assert "is not a date or an ISO 8601 time" in _said(_fails(wrong, 2))
+
+
+@pytest.mark.parametrize(("command", "option"), DATETIME_OPTIONS)
+@pytest.mark.parametrize("when", ["2030-01-01", "2030-01-01T09:00:00Z", "2030-01-01T10:00+01:00"])
+def test_every_datetime_option_takes_a_date_or_a_zoned_time(
+    site: str, command: tuple[str, ...], option: str, when: str
+) -> None:
+    result = masthead(*_with_time(command, option, when), database_url=site)
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.stderr
+
+
+def test_audit_since_a_date_counts_from_midnight_utc(site: str) -> None:
+    every = json.loads(masthead("audit", "--json", database_url=site).stdout)
+    assert every
+    today = every[0]["at"][:10]
+    since = json.loads(masthead("audit", "--since", today, "--json", database_url=site).stdout)
+    assert since == [entry for entry in every if entry["at"][:10] >= today]
+    future = masthead("audit", "--since", "2999-01-01", "--json", database_url=site)
+    assert json.loads(future.stdout) == []

@@ -12,6 +12,7 @@ from masthead.actions.audit import read_audit
 from masthead.actions.context import OPERATOR
 from masthead.cli.context import open_database
 from masthead.cli.output import emit_json, errors_to_exit_codes
+from masthead.cli.times import moment_option
 from masthead.store.engine import reading
 
 __all__ = ["audit_command"]
@@ -20,7 +21,14 @@ __all__ = ["audit_command"]
 def audit_command(
     actor: Annotated[str | None, typer.Option(help="Only this staff member's changes.")] = None,
     target: Annotated[str | None, typer.Option(help="TYPE:ID, e.g. post:12.")] = None,
-    since: Annotated[datetime | None, typer.Option(help="Only changes from this time on.")] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            parser=moment_option,
+            metavar="TIME",
+            help="Only changes from this time on: a date (UTC) or a time with its zone.",
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many entries.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:

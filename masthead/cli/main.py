@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +22,7 @@ from masthead.cli.context import load_configuration, open_database, operator_cal
 from masthead.cli.output import emit_json, errors_to_exit_codes, progress_bar
 from masthead.cli.people import demo_access, staff_app, token_app
 from masthead.cli.queue import tasks_app, worker_command, workers_app
+from masthead.cli.times import moment_option
 from masthead.domain.posts import PostQuery, RevisionSource
 from masthead.errors import Conflict
 from masthead.store.engine import reading, writing
@@ -142,8 +143,8 @@ def serve(
     settings = load_configuration()
     engine = open_database(settings)
     with errors_to_exit_codes():
-        listening = _listen(host, port)
         application = create_app(settings, engine)
+        listening = _listen(host, port)
         embedded = start_embedded_worker(settings, engine) if worker else None
     mode = "with an in-process worker" if embedded else "without a worker"
     typer.echo(f"Masthead on http://{host}:{port}/ ({mode}; database: {settings.database_url})")
@@ -169,14 +170,18 @@ def _listen(host: str, port: int) -> socket.socket:
 def posts_schedule(
     slug: Annotated[str, typer.Argument(help="The post's slug.")],
     at: Annotated[
-        datetime, typer.Option(help="When to publish, ISO 8601 (UTC if no zone is given).")
+        datetime,
+        typer.Option(
+            parser=moment_option,
+            metavar="TIME",
+            help="When to publish: ISO 8601 with its zone, e.g. 2026-11-19T09:00:00Z.",
+        ),
     ],
 ) -> None:
     """Publish a post at a time; a worker (or `masthead serve`) does it then."""
-    when = at if at.tzinfo else at.replace(tzinfo=UTC)
     with errors_to_exit_codes(), writing(open_database()) as connection:
-        schedule_post(connection, operator_call(), _post_id(connection, slug), when)
-    typer.echo(f"{slug} will be published at {when.isoformat()}")
+        schedule_post(connection, operator_call(), _post_id(connection, slug), at)
+    typer.echo(f"{slug} will be published at {at.isoformat()}")
 
 
 @posts_app.command("unschedule")
