@@ -90,7 +90,7 @@ def import_command(
     engine = open_database()
     call = operator_call(RevisionSource.IMPORT)
     with (
-        errors_to_exit_codes(),
+        errors_to_exit_codes(as_json),
         progress_bar("Importing", not as_json) as progress,
         writing(engine, commit=not dry_run) as connection,
     ):
@@ -114,7 +114,7 @@ def export_command(
     """Export posts, staff and tags in the import format."""
     engine = open_database()
     with (
-        errors_to_exit_codes(),
+        errors_to_exit_codes(as_json),
         progress_bar("Exporting", not as_json) as progress,
         reading(engine) as connection,
     ):

@@ -6,15 +6,17 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from enum import IntEnum
 from typing import Any
 
-from click.exceptions import Abort, ClickException, Exit
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import OperationalError
+from typer import Abort, Exit
+from typer.exceptions import TyperException
 
-from masthead.errors import ImportFailed, Kind, MastheadError
+from masthead.errors import ImportFailed, InvalidInput, Kind, MastheadError
 
 __all__ = ["EXIT_OF_KIND", "ExitCode", "emit_json", "errors_to_exit_codes", "progress_bar"]
 
@@ -50,10 +52,12 @@ def _fail(code: ExitCode, message: str) -> None:
 
 
 @contextmanager
-def errors_to_exit_codes() -> Iterator[None]:
-    """The one place where errors become messages and exit codes."""
+def errors_to_exit_codes(as_json: bool = False) -> Iterator[None]:
+    """The one place where errors become messages and exit codes. `as_json`: a refusal of
+    ours is also one JSON document on stdout (its code, detail and any problems)."""
     try:
-        yield
+        with _refusals_as_json(as_json):
+            yield
     except ImportFailed as error:
         _fail(
             ExitCode.PROBLEMS, "\n".join(str(problem) for problem in error.problems) + f"\n{error}"
@@ -64,10 +68,27 @@ def errors_to_exit_codes() -> Iterator[None]:
         _fail(ExitCode.DATABASE_UNAVAILABLE, f"database unavailable: {error.orig}")
     except MastheadError as error:
         _fail(EXIT_OF_KIND.get(error.kind, ExitCode.FAILED), f"{error.code}: {error}")
-    except (ClickException, Exit, Abort):
+    except (TyperException, Exit, Abort):  # the command line's own ways to end
         raise
     except Exception as error:
         _fail(ExitCode.FAILED, f"internal_error: {type(error).__name__}: {error}")
+
+
+@contextmanager
+def _refusals_as_json(enabled: bool) -> Iterator[None]:
+    try:
+        yield
+    except MastheadError as error:
+        if enabled:
+            emit_json(_error_document(error))
+        raise
+
+
+def _error_document(error: MastheadError) -> dict[str, Any]:
+    document: dict[str, Any] = {"code": error.code, "detail": error.detail}
+    if isinstance(error, ImportFailed | InvalidInput):
+        document["problems"] = [asdict(problem) for problem in error.problems]
+    return document
 
 
 def _setting_problems(error: ValidationError) -> list[str]:
