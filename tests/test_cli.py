@@ -130,7 +130,7 @@ def test_staff_and_token_commands_manage_access(tmp_path: Path) -> None:
     token = _masthead("token", "create", "ed", "--name", "bot", database_url=url).stdout.strip()
     assert token.startswith("mh_")
     listed = json.loads(_masthead("token", "list", "--json", database_url=url).stdout)
-    assert [(item["staff_slug"], item["name"]) for item in listed] == [("ed", "bot")]
+    assert [(item["staff"], item["name"]) for item in listed] == [("ed", "bot")]
     assert token not in json.dumps(listed)
     assert _masthead("staff", "set-role", "ed", "admin", database_url=url).returncode == 0
     assert _masthead("staff", "suspend", "ed", database_url=url).returncode == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
@@ -10,6 +9,7 @@ import typer
 
 from masthead.actions.audit import read_audit
 from masthead.actions.context import OPERATOR
+from masthead.actions.shapes import audit_shape
 from masthead.cli.context import open_database
 from masthead.cli.output import emit_json, errors_to_exit_codes
 from masthead.cli.times import moment_option
@@ -38,7 +38,7 @@ def audit_command(
             connection, OPERATOR, actor_slug=actor, target=target, since=since, limit=limit
         )
     if as_json:
-        emit_json([asdict(entry) for entry in entries])
+        emit_json([audit_shape(entry) for entry in entries])
         return
     for entry in entries:
         who = entry.staff_slug or "operator"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -14,9 +13,10 @@ from sqlalchemy import Connection
 from masthead.actions.context import OPERATOR
 from masthead.actions.drafts import find_post_by_slug, list_visible_posts
 from masthead.actions.exporting import export_folder
-from masthead.actions.importing import import_folder
+from masthead.actions.importing import ImportSummary, SaveOutcome, import_folder
 from masthead.actions.scheduling import schedule_post, unschedule_post
 from masthead.actions.setup import load_demo_content, migrate_database
+from masthead.actions.shapes import post_shape
 from masthead.cli.audit import audit_command
 from masthead.cli.context import load_configuration, open_database, operator_call
 from masthead.cli.output import emit_json, errors_to_exit_codes, progress_bar
@@ -72,7 +72,7 @@ def init(
     else:
         typer.echo(f"database ready: {settings.database_url}")
         if summary:
-            typer.echo(f"demo content: {summary.as_dict()['posts']}")
+            typer.echo(f"demo content: {_counts(summary)}")
 
 
 @app.command("import")
@@ -100,10 +100,15 @@ def import_command(
     if as_json:
         emit_json({"dry_run": dry_run, **summary.as_dict()})
         return
-    counts = summary.as_dict()["posts"]
     prefix = "would import" if dry_run else "imported"
     people = f"staff written {summary.staff_written}, tags written {summary.tags_written}"
-    typer.echo(f"{prefix}: {counts}; {people}")
+    typer.echo(f"{prefix}: {_counts(summary)}; {people}")
+
+
+def _counts(summary: ImportSummary) -> str:
+    """`3 posts created, 1 updated, 12 unchanged`."""
+    created, updated, unchanged = (summary.posts[outcome] for outcome in SaveOutcome)
+    return f"{created} posts created, {updated} updated, {unchanged} unchanged"
 
 
 @app.command("export")
@@ -199,10 +204,11 @@ def _post_id(connection: Connection, slug: str) -> int:
 @posts_app.command("list")
 def posts_list(as_json: JsonOption = False) -> None:
     """Every post in any state, one a line, newest first."""
-    with errors_to_exit_codes(), reading(open_database()) as connection:
+    settings = load_configuration()
+    with errors_to_exit_codes(), reading(open_database(settings)) as connection:
         posts = list_visible_posts(connection, OPERATOR, PostQuery())
     if as_json:
-        emit_json([asdict(post) for post in posts])
+        emit_json([post_shape(post, settings.public_url) for post in posts])
         return
     for post in posts:
         date = post.published_at.date().isoformat() if post.published_at else "-"

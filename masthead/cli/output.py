@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
@@ -18,7 +19,14 @@ from typer.exceptions import TyperException
 
 from masthead.errors import ImportFailed, InvalidInput, Kind, MastheadError
 
-__all__ = ["EXIT_OF_KIND", "ExitCode", "emit_json", "errors_to_exit_codes", "progress_bar"]
+__all__ = [
+    "EXIT_OF_KIND",
+    "ExitCode",
+    "emit_json",
+    "errors_to_exit_codes",
+    "progress_bar",
+    "text_lines",
+]
 
 
 class ExitCode(IntEnum):
@@ -43,7 +51,41 @@ EXIT_OF_KIND = {
 
 
 def emit_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+    sys.stdout.write(json.dumps(document, indent=2, default=_json_value) + "\n")
+
+
+def text_lines(document: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """A mapping as readable `key: value` lines, never a Python repr: nested mappings as
+    `key.inner: value`, lists joined with commas, nothing as `-`."""
+    lines: list[str] = []
+    for key, value in document.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            lines += text_lines(value, f"{name}.") if value else [f"{name}: -"]
+        else:
+            lines.append(f"{name}: {_text_value(value)}")
+    return lines
+
+
+def _text_value(value: object) -> str:
+    if value is None or value == [] or value == "":
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(_text_value(item) for item in value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _json_value(value: object) -> object:
+    """What JSON cannot hold, as the API writes it: a datetime in ISO 8601 with its zone
+    (`Z` for UTC)."""
+    if isinstance(value, datetime):
+        text = value.isoformat()
+        return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+    return str(value)
 
 
 def _fail(code: ExitCode, message: str) -> None:

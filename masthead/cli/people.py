@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +10,7 @@ import typer
 from masthead.actions import auth, staff
 from masthead.actions.context import OPERATOR
 from masthead.actions.setup import grant_demo_access
+from masthead.actions.shapes import staff_shape, token_shape
 from masthead.cli.context import open_database, operator_call
 from masthead.cli.output import emit_json, errors_to_exit_codes
 from masthead.domain.staff import Role, StaffKind, StaffMember
@@ -31,7 +31,7 @@ def staff_list(as_json: JsonOption = False) -> None:
     with errors_to_exit_codes(), reading(open_database()) as connection:
         members = staff.all_staff(connection)
     if as_json:
-        emit_json([asdict(member) for member in members])
+        emit_json([staff_shape(member) for member in members])
         return
     for member in members:
         state = "active" if member.active else "suspended"
@@ -104,7 +104,7 @@ def token_list(as_json: JsonOption = False) -> None:
     with errors_to_exit_codes(), reading(open_database()) as connection:
         records = auth.list_tokens(connection, OPERATOR, limit=10_000)
     if as_json:
-        emit_json([asdict(record) for record in records])
+        emit_json([token_shape(record) for record in records])
         return
     for record in records:
         state = "revoked" if record.revoked_at else "active"
