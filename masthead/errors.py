@@ -34,6 +34,7 @@ __all__ = [
     "StaleRevision",
     "Unauthenticated",
     "UnsupportedMediaType",
+    "UnusablePath",
     "code_kind",
 ]
 
@@ -55,6 +56,7 @@ class Kind(StrEnum):
     UNAVAILABLE = "unavailable"  # the database is busy, away, or not set up
     INTERNAL = "internal"
     CONFIGURATION = "configuration"  # the settings refuse to run
+    USAGE = "usage"  # a command was given something it cannot use (the CLI's alone)
     TASK = "task"  # how a task's run ended badly; seen in the queue, never as a problem
 
 
@@ -109,6 +111,18 @@ CODES = _codes(
     ErrorCode("internal_error", Kind.INTERNAL, "something went wrong on the server's side"),
     ErrorCode("database_unavailable", Kind.UNAVAILABLE, "the database is busy or away"),
     ErrorCode("insecure_configuration", Kind.CONFIGURATION, "production refuses a weak set-up"),
+    ErrorCode(
+        "unusable_path",
+        Kind.USAGE,
+        "a file or folder given to a command cannot be used as asked",
+        in_api=False,
+    ),
+    ErrorCode(
+        "address_in_use",
+        Kind.CONFLICT,
+        "the address and port to serve on are taken or not ours to use",
+        in_api=False,
+    ),
     ErrorCode("handler_error", Kind.TASK, "the task's handler raised"),
     ErrorCode("timeout", Kind.TASK, "the task's handler ran past its timeout"),
     ErrorCode("permanent_error", Kind.TASK, "the handler said its work can never succeed"),
@@ -199,6 +213,12 @@ class DatabaseUnavailable(MastheadError):
 
 class InsecureConfiguration(MastheadError):
     code = "insecure_configuration"
+
+
+class UnusablePath(MastheadError):
+    """A command's file or folder is missing, of the wrong sort, or cannot be written."""
+
+    code = "unusable_path"
 
 
 @dataclass(frozen=True)

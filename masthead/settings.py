@@ -17,11 +17,14 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 __all__ = ["Settings", "load_settings"]
 
 CONFIG_FILE_VARIABLE = "MASTHEAD_CONFIG"
 DEFAULT_CONFIG_FILE = "masthead.toml"
+SUPPORTED_DATABASES = frozenset({"sqlite", "postgresql", "postgres"})
 
 
 class Settings(BaseSettings):
@@ -141,6 +144,20 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            backend = None
+        if backend not in SUPPORTED_DATABASES:
+            raise ValueError(
+                f"{value!r} is not a database Masthead can use: give sqlite:///path.db "
+                "or postgresql://user@host:5432/name"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from masthead.store.engine import reading
-from masthead.store.schema import metadata, tokens
+from masthead.store.schema import audit_log, metadata, tokens
 from tests.api_support import ApiWorld
 
 OWN, OTHER, LIVE = "{own}", "{other}", "{live}"
@@ -190,3 +190,21 @@ def test_tokens_record_their_last_use_at_most_once_a_minute(api: ApiWorld) -> No
         assert first is not None
         writer.get("/me")
         assert last_use(token_id) == first
+
+
+def _audit_count(engine: Engine) -> int:
+    with reading(engine) as connection:
+        return len(connection.execute(select(audit_log.c.id)).all())
+
+
+def test_revoking_or_suspending_twice_answers_the_same_and_audits_once(api: ApiWorld) -> None:
+    with api.client("admin") as admin, api.client("writer") as writer:
+        token_id = writer.get("/me").json()["token_id"]
+        first = admin.delete(f"/tokens/{token_id}").json()
+        suspended = admin.patch(f"/staff/{api.slugs['editor']}", json={"active": False}).json()
+        entries = _audit_count(api.engine)
+        again = admin.delete(f"/tokens/{token_id}")
+        still = admin.patch(f"/staff/{api.slugs['editor']}", json={"active": False})
+    assert (again.status_code, again.json()) == (200, first)
+    assert (still.status_code, still.json()) == (200, suspended)
+    assert _audit_count(api.engine) == entries

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from masthead.domain.dates import card_date, parse_publish_date
+from masthead.domain.dates import card_date, parse_moment, parse_publish_date
 from masthead.domain.listing import (
     PageOutOfRange,
     author_count_line,
@@ -153,3 +153,30 @@ def test_byline_joins_role_title_and_department() -> None:
     member = StaffMember("a", "A", "Platform Engineer", "Engineering", StaffKind.PERSON)
     assert member.byline == "Platform Engineer · Engineering"
     assert StaffMember("b", "B", "", "Editorial", StaffKind.AGENT).byline == "Editorial"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-01-01", datetime(2026, 1, 1, tzinfo=UTC)),
+        ("2026-01-01T09:30:00Z", datetime(2026, 1, 1, 9, 30, tzinfo=UTC)),
+        ("2026-01-01T10:30+01:00", datetime(2026, 1, 1, 9, 30, tzinfo=UTC)),
+    ],
+)
+def test_a_typed_moment_is_a_date_or_a_time_with_its_zone(text: str, expected: datetime) -> None:
+    moment = parse_moment(text)
+    assert (moment, moment.tzinfo) == (expected, UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2026-01-01T09:30:00", "has no time zone"),
+        ("2026-02-30", "is not a date"),
+        ("2026-13-01T00:00:00Z", "is not a date"),
+        ("soon", "is not a date"),
+    ],
+)
+def test_a_typed_moment_without_a_zone_or_date_is_refused(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_moment(text)

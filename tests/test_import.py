@@ -18,6 +18,8 @@ from masthead.actions.context import OPERATOR
 from masthead.actions.drafts import PostFields, edit_post
 from masthead.actions.exporting import export_folder
 from masthead.actions.publishing import publish_post
+from masthead.actions.staff import StaffChanges, change_staff
+from masthead.domain.staff import Role
 from masthead.errors import ImportFailed
 from masthead.store.engine import reading, writing
 from masthead.store.posts import get_post_id, list_posts
@@ -66,6 +68,11 @@ def _post(**fields: Any) -> str:
         if value is not None:
             lines.append(f"{key}: {json.dumps(value)}")
     return "\n".join([*lines, "---", "", body, ""])
+
+
+def _unquoted_date(value: str) -> str:
+    """A post whose date is plain YAML, as a person types it (YAML reads it as a timestamp)."""
+    return _post(date="DATE").replace('"DATE"', value)
 
 
 def _folder(root: Path, files: dict[str, str]) -> Path:
@@ -135,6 +142,10 @@ def test_a_valid_folder_imports_posts_staff_and_tags(engine: Engine, tmp_path: P
         ({"a.md": _post(tags=["ops", "nope"])}, ["a.md:4: unknown tag 'nope'"]),
         ({"a.md": _post(author="ghost")}, ["a.md:5: unknown author 'ghost'"]),
         ({"a.md": _post(date="next tuesday")}, ["a.md:3: bad date"]),
+        ({"a.md": _unquoted_date("2026-02-30")}, ["a.md:3: bad date"]),
+        ({"a.md": _unquoted_date("2026-13-01")}, ["a.md:3: bad date"]),
+        ({"a.md": _unquoted_date("2026-01-01T25:00:00Z")}, ["a.md:3: bad date"]),
+        ({"a.md": _unquoted_date("2026-01-01 25:00:00")}, ["a.md:3: bad date"]),
         ({"a.md": _post(status="live")}, ["a.md:7: status 'live' must be one of"]),
         ({"a.md": _post(slug="Not A Slug")}, ["a.md:7: slug 'Not A Slug' must be lowercase"]),
         ({"a.md": _post(tagz=["ops"])}, ["a.md:7: unknown field 'tagz'"]),
@@ -178,6 +189,19 @@ def test_every_problem_in_every_file_is_reported_at_once(engine: Engine, tmp_pat
     assert sorted(problem.split(":")[0] for problem in problems) == [
         "bad1.md", "bad1.md", "bad2.md", "bad2.md", "bad3.md",
     ]  # fmt: skip
+
+
+def test_all_problems_of_one_file_come_in_one_round(engine: Engine, tmp_path: Path) -> None:
+    _folder(tmp_path, {"staff.yaml": STAFF, "tags.yaml": TAGS})
+    post = _post(tags=["nope"], date="DATE", author=None, colour="red")
+    _folder(tmp_path, {"a.md": post.replace('"DATE"', "2026-02-30")})
+    assert sorted(_problems(engine, tmp_path)) == [
+        "a.md:2: missing author: give author (a staff slug) or authors (a list)",
+        "a.md:3: bad date: not a date or ISO 8601 datetime: '2026-02-30'",
+        "a.md:4: unknown tag 'nope' (declare it in tags.yaml, or use --create-missing)",
+        "a.md:6: unknown field 'colour' (known: title, slug, date, tags, author, authors, dek, "
+        "status)",
+    ]
 
 
 def test_unknown_tags_and_authors_are_created_when_asked(engine: Engine, tmp_path: Path) -> None:
@@ -274,6 +298,34 @@ def test_the_cli_prints_a_json_summary(sqlite_url: str, tmp_path: Path) -> None:
     assert summary["dry_run"] is False
 
 
+def test_the_cli_prints_the_problems_as_one_json_document(sqlite_url: str, tmp_path: Path) -> None:
+    _valid(tmp_path)
+    _folder(tmp_path, {"broken.md": _unquoted_date("2026-13-01")})
+    result = _cli("import", str(tmp_path), "--json", database_url=sqlite_url)
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == {
+        "code": "import_failed",
+        "detail": "1 problem(s) found; nothing was imported",
+        "problems": [
+            {
+                "path": "broken.md",
+                "line": 3,
+                "message": "bad date: not a date or ISO 8601 datetime: '2026-13-01'",
+            }
+        ],
+    }
+    assert "Traceback" not in result.stderr
+
+
+def test_markdown_files_are_read_whichever_suffix_they_have(engine: Engine, tmp_path: Path) -> None:
+    _folder(tmp_path, {"staff.yaml": STAFF, "tags.yaml": TAGS})
+    _folder(tmp_path, {"a.md": _post(title="Short"), "posts/b.markdown": _post(title="Long")})
+    summary = import_into(engine, tmp_path, at=NOW)
+    assert summary.as_dict()["posts"]["created"] == 2
+    with reading(engine) as connection:
+        assert {post.content.slug for post in list_posts(connection)} == {"short", "long"}
+
+
 def test_overlong_names_are_reported_not_crashed_on(engine: Engine, tmp_path: Path) -> None:
     staff = "- slug: wordy\n  name: " + "n" * 201 + "\n"
     _folder(tmp_path, {"staff.yaml": staff, "tags.yaml": TAGS, "a.md": _post(title="t" * 301)})
@@ -295,3 +347,46 @@ def test_an_old_address_of_another_post_cannot_be_imported_to(
     (thief / "x.md").write_text(_post(title="Thief", slug="first"))
     problems = _problems(engine, thief)
     assert any(p.startswith("x.md:7: slug 'first' belongs to another post") for p in problems)
+
+
+def _standing(engine: Engine) -> dict[str, tuple[str, bool]]:
+    with reading(engine) as connection:
+        return {
+            member.slug: (member.role.value, member.active) for member in list_staff(connection)
+        }
+
+
+def test_export_then_import_keeps_staff_roles_and_suspensions(
+    engine: Engine, demo_engine: Engine, tmp_path: Path
+) -> None:
+    with writing(demo_engine) as connection:
+        change_staff(connection, call_as(OPERATOR, NOW), "ledger", StaffChanges(role=Role.ADMIN))
+        changes = StaffChanges(role=Role.EDITOR, active=False)
+        change_staff(connection, call_as(OPERATOR, NOW), "proofreader", changes)
+    original = _standing(demo_engine)
+    assert original["ledger"] == ("admin", True)
+    assert original["proofreader"] == ("editor", False)
+    with reading(demo_engine) as connection:
+        export_folder(connection, tmp_path / "out")
+    import_into(engine, tmp_path / "out", at=LATER)
+    assert _standing(engine) == original
+    again = import_into(demo_engine, tmp_path / "out", at=LATER)
+    assert again.staff_written == 0
+
+
+def test_a_staff_file_without_roles_keeps_the_roles_staff_have(
+    engine: Engine, tmp_path: Path
+) -> None:
+    import_into(engine, _folder(tmp_path, {"staff.yaml": STAFF}), at=NOW)
+    with writing(engine) as connection:
+        change_staff(connection, call_as(OPERATOR, NOW), "ada", StaffChanges(role=Role.ADMIN))
+    import_into(engine, tmp_path, at=LATER)
+    assert _standing(engine) == {"ada": ("admin", True), "ledger": ("writer", True)}
+    (tmp_path / "staff.yaml").write_text(STAFF + "  role: editor\n  active: false\n")
+    import_into(engine, tmp_path, at=LATER)
+    assert _standing(engine) == {"ada": ("admin", True), "ledger": ("editor", False)}
+    (tmp_path / "staff.yaml").write_text(STAFF + "  role: boss\n  active: maybe\n")
+    assert sorted(_problems(engine, tmp_path)) == [
+        "staff.yaml:12: role 'boss' must be one of: writer, editor, admin",
+        "staff.yaml:13: active 'maybe' must be true or false",
+    ]

@@ -20,6 +20,7 @@ __all__ = [
     "Authenticated",
     "IssuedToken",
     "authenticate",
+    "find_token",
     "issue_token",
     "list_tokens",
     "needs_use_noted",
@@ -94,12 +95,17 @@ def list_tokens(
     return tokens.list_tokens(connection, after_id=after_id, limit=limit)
 
 
-def revoke_token(connection: Connection, call: Call, token_id: int) -> TokenRecord:
-    """Stop the token at once; a token revoked already is left as it is (nothing written)."""
-    require_admin(call.actor)
+def find_token(connection: Connection, actor: Actor, token_id: int) -> TokenRecord:
+    require_admin(actor)
     current = tokens.get_token(connection, token_id)
     if current is None:
         raise NotFound(f"no token {token_id}")
+    return current
+
+
+def revoke_token(connection: Connection, call: Call, token_id: int) -> TokenRecord:
+    """Stop the token at once; a token revoked already is left as it is (nothing written)."""
+    current = find_token(connection, call.actor, token_id)
     if current.revoked_at is not None:
         return current
     tokens.revoke(connection, token_id, call.at)

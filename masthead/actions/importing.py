@@ -23,7 +23,7 @@ from masthead.actions.drafts import PostFields, create_post, edit_post
 from masthead.actions.publishing import publish_post, unpublish_post
 from masthead.actions.staff import save_profile
 from masthead.actions.tags import save_tag
-from masthead.content.bundle import PostRecord, read_post, read_staff, read_tags
+from masthead.content.bundle import PostRecord, StaffRecord, read_post, read_staff, read_tags
 from masthead.domain.posts import Post, PostStatus
 from masthead.domain.staff import StaffKind, StaffMember, Tag
 from masthead.errors import ImportFailed, ImportProblem, MastheadError
@@ -42,10 +42,11 @@ __all__ = [
     "read_folder",
 ]
 
+POST_SUFFIXES = (".md", ".markdown")
 STAFF_FILE = "staff.yaml"
 TAGS_FILE = "tags.yaml"
 Progress = Callable[[int, int], None]
-Entry = TypeVar("Entry", StaffMember, Tag)
+Entry = TypeVar("Entry", StaffRecord, Tag)
 
 
 class SaveOutcome(StrEnum):
@@ -58,7 +59,7 @@ class SaveOutcome(StrEnum):
 class ImportBundle:
     """What a folder holds: the records that read cleanly, and every problem found."""
 
-    staff: list[StaffMember]
+    staff: list[StaffRecord]
     tags: list[Tag]
     posts: list[PostRecord]
     problems: list[ImportProblem]
@@ -83,7 +84,8 @@ class ImportSummary:
 
 
 def read_folder(folder: Path) -> ImportBundle:
-    """Read and check every file on its own; references are checked against the database."""
+    """Read and check every file on its own; references are checked against the database.
+    The records of files with problems are kept, so their references are checked too."""
     if not folder.is_dir():
         raise ImportFailed([ImportProblem(str(folder), 0, "not a folder")])
     problems: list[ImportProblem] = []
@@ -91,7 +93,7 @@ def read_folder(folder: Path) -> ImportBundle:
     tags, tag_problems = _read_optional(folder, TAGS_FILE, read_tags)
     problems += staff_problems + tag_problems
     records: list[PostRecord] = []
-    for path in sorted(folder.rglob("*.md")):
+    for path in sorted(path for suffix in POST_SUFFIXES for path in folder.rglob(f"*{suffix}")):
         relative = path.relative_to(folder).as_posix()
         record, found = read_post(relative, path.read_text(encoding="utf-8"))
         problems += found
@@ -254,14 +256,20 @@ def _add_missing(bundle: ImportBundle, summary: ImportSummary, kind: str, slug: 
     else:
         summary.created_staff.append(slug)
         bundle.staff.append(
-            StaffMember(slug=slug, name=name, role_title="", department="", kind=StaffKind.PERSON)
+            StaffRecord(
+                StaffMember(
+                    slug=slug, name=name, role_title="", department="", kind=StaffKind.PERSON
+                )
+            )
         )
 
 
 def _write_people(
     connection: Connection, call: Call, bundle: ImportBundle, summary: ImportSummary
 ) -> None:
-    for member in bundle.staff:
-        summary.staff_written += save_profile(connection, call, member)
+    for entry in bundle.staff:
+        summary.staff_written += save_profile(
+            connection, call, entry.member, role=entry.role, active=entry.active
+        )
     for tag in bundle.tags:
         summary.tags_written += save_tag(connection, call, tag)

@@ -13,6 +13,7 @@ from masthead.actions.importing import ImportSummary, import_folder
 from masthead.actions.staff import add_staff
 from masthead.demo import DEMO_CONTENT
 from masthead.domain.staff import Role, StaffKind, StaffMember
+from masthead.errors import DatabaseUnavailable
 from masthead.settings import Settings
 from masthead.store import migrations
 from masthead.store.engine import open_engine
@@ -25,6 +26,7 @@ __all__ = [
     "load_demo_content",
     "migrate_database",
     "open_database",
+    "require_schema",
     "schema_state",
 ]
 
@@ -57,6 +59,12 @@ def migrate_database(engine: Engine) -> None:
 def schema_state(engine: Engine) -> tuple[str | None, str | None]:
     """The database's schema revision, and the newest one this code knows."""
     return migrations.current_revision(engine), migrations.head_revision()
+
+
+def require_schema(engine: Engine) -> None:
+    """Refuse a database that was never set up (an empty file, a fresh PostgreSQL database)."""
+    if migrations.current_revision(engine) is None:
+        raise DatabaseUnavailable("the database has no schema: run `masthead init`")
 
 
 def load_demo_content(connection: Connection, call: Call) -> ImportSummary:

@@ -85,9 +85,17 @@ def change_staff(
     return changed
 
 
-def save_profile(connection: Connection, call: Call, member: StaffMember) -> bool:
-    """Add the member, or change their profile to match (not their role or standing);
-    True when anything was written (import)."""
+def save_profile(
+    connection: Connection,
+    call: Call,
+    member: StaffMember,
+    *,
+    role: Role | None = None,
+    active: bool | None = None,
+) -> bool:
+    """Add the member (with their role and standing), or change their profile to match,
+    and their role and standing where given (None: keep); True when anything was written
+    (import)."""
     current = staff_store.get_staff(connection, member.slug)
     if current is None:
         add_staff(connection, call, member)
@@ -98,6 +106,8 @@ def save_profile(connection: Connection, call: Call, member: StaffMember) -> boo
         department=member.department,
         kind=member.kind,
         bio=member.bio,
+        role=role,
+        active=active,
     )
     return change_staff(connection, call, member.slug, profile) != current
 

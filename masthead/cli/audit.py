@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
@@ -10,8 +9,10 @@ import typer
 
 from masthead.actions.audit import read_audit
 from masthead.actions.context import OPERATOR
+from masthead.actions.shapes import audit_shape
 from masthead.cli.context import open_database
 from masthead.cli.output import emit_json, errors_to_exit_codes
+from masthead.cli.times import moment_option
 from masthead.store.engine import reading
 
 __all__ = ["audit_command"]
@@ -20,8 +21,15 @@ __all__ = ["audit_command"]
 def audit_command(
     actor: Annotated[str | None, typer.Option(help="Only this staff member's changes.")] = None,
     target: Annotated[str | None, typer.Option(help="TYPE:ID, e.g. post:12.")] = None,
-    since: Annotated[datetime | None, typer.Option(help="Only changes from this time on.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many entries.")] = 50,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            parser=moment_option,
+            metavar="TIME",
+            help="Only changes from this time on: a date (UTC) or a time with its zone.",
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many entries.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The audit log, newest first."""
@@ -30,7 +38,7 @@ def audit_command(
             connection, OPERATOR, actor_slug=actor, target=target, since=since, limit=limit
         )
     if as_json:
-        emit_json([asdict(entry) for entry in entries])
+        emit_json([audit_shape(entry) for entry in entries])
         return
     for entry in entries:
         who = entry.staff_slug or "operator"

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from masthead.actions.context import OPERATOR, Call
 from masthead.actions.setup import open_database as engine_for
+from masthead.actions.setup import require_schema
 from masthead.cli.output import errors_to_exit_codes
 from masthead.domain.posts import RevisionSource
 from masthead.settings import Settings, load_settings
@@ -24,8 +25,14 @@ def load_configuration() -> Settings:
         return load_settings()
 
 
-def open_database(settings: Settings | None = None) -> Engine:
-    return engine_for(settings or load_configuration())
+def open_database(settings: Settings | None = None, *, schema: bool = True) -> Engine:
+    """The process's engine; refused (exit 4) unless the database has its schema, for every
+    command but those that create it (`schema=False`)."""
+    engine = engine_for(settings or load_configuration())
+    if schema:
+        with errors_to_exit_codes():
+            require_schema(engine)
+    return engine
 
 
 def operator_call(source: RevisionSource = RevisionSource.CLI) -> Call:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import UTC, datetime
+import socket
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,16 +13,19 @@ from sqlalchemy import Connection
 from masthead.actions.context import OPERATOR
 from masthead.actions.drafts import find_post_by_slug, list_visible_posts
 from masthead.actions.exporting import export_folder
-from masthead.actions.importing import import_folder
+from masthead.actions.importing import ImportSummary, SaveOutcome, import_folder
 from masthead.actions.scheduling import schedule_post, unschedule_post
 from masthead.actions.setup import load_demo_content, migrate_database
+from masthead.actions.shapes import post_shape
 from masthead.cli.audit import audit_command
 from masthead.cli.context import load_configuration, open_database, operator_call
 from masthead.cli.output import emit_json, errors_to_exit_codes, progress_bar
 from masthead.cli.people import demo_access, staff_app, token_app
 from masthead.cli.publishing import posts_publish, receipts_app
 from masthead.cli.queue import tasks_app, worker_command, workers_app
+from masthead.cli.times import moment_option
 from masthead.domain.posts import PostQuery, RevisionSource
+from masthead.errors import Conflict
 from masthead.store.engine import reading, writing
 
 __all__ = ["app", "run"]
@@ -47,7 +50,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document 
 def migrate_command() -> None:
     """Upgrade the database to the newest schema (safe to run again)."""
     with errors_to_exit_codes():
-        migrate_database(open_database())
+        migrate_database(open_database(schema=False))
     typer.echo("database is at the newest schema")
 
 
@@ -59,7 +62,7 @@ def init(
     """Create the database (or bring it up to date), optionally with demo content."""
     settings = load_configuration()
     with errors_to_exit_codes():
-        engine = open_database(settings)
+        engine = open_database(settings, schema=False)
         migrate_database(engine)
         summary = None
         if demo:
@@ -72,7 +75,7 @@ def init(
     else:
         typer.echo(f"database ready: {settings.database_url}")
         if summary:
-            typer.echo(f"demo content: {summary.as_dict()['posts']}")
+            typer.echo(f"demo content: {_counts(summary)}")
 
 
 @app.command("import")
@@ -90,7 +93,7 @@ def import_command(
     engine = open_database()
     call = operator_call(RevisionSource.IMPORT)
     with (
-        errors_to_exit_codes(),
+        errors_to_exit_codes(as_json),
         progress_bar("Importing", not as_json) as progress,
         writing(engine, commit=not dry_run) as connection,
     ):
@@ -100,10 +103,15 @@ def import_command(
     if as_json:
         emit_json({"dry_run": dry_run, **summary.as_dict()})
         return
-    counts = summary.as_dict()["posts"]
     prefix = "would import" if dry_run else "imported"
     people = f"staff written {summary.staff_written}, tags written {summary.tags_written}"
-    typer.echo(f"{prefix}: {counts}; {people}")
+    typer.echo(f"{prefix}: {_counts(summary)}; {people}")
+
+
+def _counts(summary: ImportSummary) -> str:
+    """`3 posts created, 1 updated, 12 unchanged`."""
+    created, updated, unchanged = (summary.posts[outcome] for outcome in SaveOutcome)
+    return f"{created} posts created, {updated} updated, {unchanged} unchanged"
 
 
 @app.command("export")
@@ -114,7 +122,7 @@ def export_command(
     """Export posts, staff and tags in the import format."""
     engine = open_database()
     with (
-        errors_to_exit_codes(),
+        errors_to_exit_codes(as_json),
         progress_bar("Exporting", not as_json) as progress,
         reading(engine) as connection,
     ):
@@ -129,7 +137,7 @@ def export_command(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     worker: Annotated[
         bool, typer.Option(help="Run a task worker in this process (turn off for separate ones).")
     ] = True,
@@ -141,31 +149,47 @@ def serve(
     from masthead.web.app import create_app
 
     settings = load_configuration()
+    engine = open_database(settings)
     with errors_to_exit_codes():
-        engine = open_database(settings)
         application = create_app(settings, engine)
+        listening = _listen(host, port)
         embedded = start_embedded_worker(settings, engine) if worker else None
     mode = "with an in-process worker" if embedded else "without a worker"
     typer.echo(f"Masthead on http://{host}:{port}/ ({mode}; database: {settings.database_url})")
+    config = uvicorn.Config(application, log_level="warning", access_log=False)
     try:
-        uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[listening])
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything says the server is up."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise Conflict(f"cannot listen on {host}:{port}: {reason}", code="address_in_use") from None
 
 
 @posts_app.command("schedule")
 def posts_schedule(
     slug: Annotated[str, typer.Argument(help="The post's slug.")],
     at: Annotated[
-        datetime, typer.Option(help="When to publish, ISO 8601 (UTC if no zone is given).")
+        datetime,
+        typer.Option(
+            parser=moment_option,
+            metavar="TIME",
+            help="When to publish: ISO 8601 with its zone, e.g. 2026-11-19T09:00:00Z.",
+        ),
     ],
 ) -> None:
     """Publish a post at a time; a worker (or `masthead serve`) does it then."""
-    when = at if at.tzinfo else at.replace(tzinfo=UTC)
     with errors_to_exit_codes(), writing(open_database()) as connection:
-        schedule_post(connection, operator_call(), _post_id(connection, slug), when)
-    typer.echo(f"{slug} will be published at {when.isoformat()}")
+        schedule_post(connection, operator_call(), _post_id(connection, slug), at)
+    typer.echo(f"{slug} will be published at {at.isoformat()}")
 
 
 @posts_app.command("unschedule")
@@ -183,10 +207,11 @@ def _post_id(connection: Connection, slug: str) -> int:
 @posts_app.command("list")
 def posts_list(as_json: JsonOption = False) -> None:
     """Every post in any state, one a line, newest first."""
-    with errors_to_exit_codes(), reading(open_database()) as connection:
+    settings = load_configuration()
+    with errors_to_exit_codes(), reading(open_database(settings)) as connection:
         posts = list_visible_posts(connection, OPERATOR, PostQuery())
     if as_json:
-        emit_json([asdict(post) for post in posts])
+        emit_json([post_shape(post, settings.public_url) for post in posts])
         return
     for post in posts:
         date = post.published_at.date().isoformat() if post.published_at else "-"

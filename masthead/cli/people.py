@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -11,15 +10,18 @@ import typer
 from masthead.actions import auth, staff
 from masthead.actions.context import OPERATOR
 from masthead.actions.setup import grant_demo_access
+from masthead.actions.shapes import staff_shape, token_shape
 from masthead.cli.context import open_database, operator_call
 from masthead.cli.output import emit_json, errors_to_exit_codes
 from masthead.domain.staff import Role, StaffKind, StaffMember
+from masthead.errors import UnusablePath
 from masthead.store.engine import reading, writing
 
 __all__ = ["demo_access", "staff_app", "token_app"]
 
 staff_app = typer.Typer(no_args_is_help=True, help="Staff members.")
 token_app = typer.Typer(no_args_is_help=True, help="Staff tokens: issue, list, revoke.")
+DEMO_EDGE, DEMO_TOKEN = "MASTHEAD_DEMO_EDGE", "MASTHEAD_DEMO_TOKEN"
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
 
 
@@ -29,7 +31,7 @@ def staff_list(as_json: JsonOption = False) -> None:
     with errors_to_exit_codes(), reading(open_database()) as connection:
         members = staff.all_staff(connection)
     if as_json:
-        emit_json([asdict(member) for member in members])
+        emit_json([staff_shape(member) for member in members])
         return
     for member in members:
         state = "active" if member.active else "suspended"
@@ -54,28 +56,35 @@ def staff_add(
     typer.echo(f"added {slug} ({role.value})")
 
 
-def _change(slug: str, changes: staff.StaffChanges, done: str) -> None:
+def _change(slug: str, changes: staff.StaffChanges, done: str, already: str) -> None:
+    """Make the change; one that changes nothing writes nothing and says so (exit 0)."""
     with errors_to_exit_codes(), writing(open_database()) as connection:
-        staff.change_staff(connection, operator_call(), slug, changes)
-    typer.echo(f"{slug}: {done}")
+        before = staff.find_staff(connection, slug)
+        after = staff.change_staff(connection, operator_call(), slug, changes)
+    typer.echo(f"{slug}: {done if after != before else already}")
 
 
 @staff_app.command("set-role")
 def staff_set_role(slug: str, role: Role) -> None:
     """Give a staff member another role."""
-    _change(slug, staff.StaffChanges(role=role), f"role is now {role.value}")
+    _change(
+        slug,
+        staff.StaffChanges(role=role),
+        f"role is now {role.value}",
+        f"role is already {role.value}",
+    )
 
 
 @staff_app.command("suspend")
 def staff_suspend(slug: str) -> None:
     """Suspend a staff member: their tokens stop working at once."""
-    _change(slug, staff.StaffChanges(active=False), "suspended")
+    _change(slug, staff.StaffChanges(active=False), "suspended", "already suspended")
 
 
 @staff_app.command("resume")
 def staff_resume(slug: str) -> None:
     """Let a suspended staff member work again."""
-    _change(slug, staff.StaffChanges(active=True), "active")
+    _change(slug, staff.StaffChanges(active=True), "active", "already active")
 
 
 @token_app.command("create")
@@ -95,7 +104,7 @@ def token_list(as_json: JsonOption = False) -> None:
     with errors_to_exit_codes(), reading(open_database()) as connection:
         records = auth.list_tokens(connection, OPERATOR, limit=10_000)
     if as_json:
-        emit_json([asdict(record) for record in records])
+        emit_json([token_shape(record) for record in records])
         return
     for record in records:
         state = "revoked" if record.revoked_at else "active"
@@ -109,8 +118,13 @@ def token_list(as_json: JsonOption = False) -> None:
 def token_revoke(token_id: int) -> None:
     """Revoke a token: it stops working at once."""
     with errors_to_exit_codes(), writing(open_database()) as connection:
+        before = auth.find_token(connection, OPERATOR, token_id)
         auth.revoke_token(connection, operator_call(), token_id)
-    typer.echo(f"token {token_id} revoked")
+    typer.echo(
+        f"token {token_id} was already revoked"
+        if before.revoked_at
+        else f"token {token_id} revoked"
+    )
 
 
 def demo_access(
@@ -118,17 +132,36 @@ def demo_access(
     port: Annotated[int, typer.Option(help="The port the demo serves on.")] = 8000,
 ) -> None:
     """Give the demo an edge secret and an admin token (once), and show how to call the API."""
-    if path.exists():
-        values = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-        secret, token = values["MASTHEAD_DEMO_EDGE"], values["MASTHEAD_DEMO_TOKEN"]
-    else:
-        with errors_to_exit_codes(), writing(open_database()) as connection:
-            access = grant_demo_access(connection, operator_call())
-        secret, token = access.edge_secret, access.token
-        path.write_text(f"MASTHEAD_DEMO_EDGE={secret}\nMASTHEAD_DEMO_TOKEN={token}\n")
-        path.chmod(0o600)
+    with errors_to_exit_codes():
+        if path.exists():
+            secret, token = _kept_access(path)
+        else:
+            with writing(open_database()) as connection:
+                access = grant_demo_access(connection, operator_call())
+                _keep_access(path, access.edge_secret, access.token)  # refused: rolled back
+            secret, token = access.edge_secret, access.token
     typer.echo(f"API access for the demo (kept in {path}):")
     typer.echo(
         f"  curl -H 'X-Masthead-Edge: {secret}' -H 'Authorization: Bearer {token}' "
         f"http://127.0.0.1:{port}/api/v1/me"
     )
+
+
+def _kept_access(path: Path) -> tuple[str, str]:
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UnusablePath(f"cannot read {path}: {error}") from error
+    values = dict(line.split("=", 1) for line in lines if "=" in line)
+    if {DEMO_EDGE, DEMO_TOKEN} - values.keys():
+        raise UnusablePath(f"{path} does not hold {DEMO_EDGE} and {DEMO_TOKEN}: remove it")
+    return values[DEMO_EDGE], values[DEMO_TOKEN]
+
+
+def _keep_access(path: Path, secret: str, token: str) -> None:
+    try:
+        path.touch(mode=0o600, exist_ok=False)
+        path.chmod(0o600)
+        path.write_text(f"{DEMO_EDGE}={secret}\n{DEMO_TOKEN}={token}\n")
+    except OSError as error:
+        raise UnusablePath(f"cannot write {path}: {error.strerror}") from error

@@ -14,7 +14,7 @@ import typer
 from masthead.actions import tasks as task_actions
 from masthead.actions.context import OPERATOR
 from masthead.cli.context import load_configuration, now, open_database, operator_call
-from masthead.cli.output import ExitCode, emit_json, errors_to_exit_codes
+from masthead.cli.output import ExitCode, emit_json, errors_to_exit_codes, text_lines
 from masthead.domain.tasks import Task, TaskDetail, TaskState
 from masthead.errors import InvalidInput
 from masthead.queue.registry import Registry, load_registry
@@ -166,8 +166,8 @@ def tasks_show(task_id: TaskId, as_json: JsonOption = False) -> None:
 
 
 def _print_detail(detail: TaskDetail) -> None:
-    for name, value in detail.task.as_dict().items():
-        typer.echo(f"{name}: {value}")
+    for line in text_lines(detail.task.as_dict()):
+        typer.echo(line)
     for run in detail.runs:
         ended = run.ended_at.isoformat(timespec="milliseconds") if run.ended_at else "-"
         outcome = run.outcome.value if run.outcome else "running"

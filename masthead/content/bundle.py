@@ -22,13 +22,14 @@ from masthead.content.frontmatter import (
 from masthead.domain.dates import parse_publish_date
 from masthead.domain.posts import PostContent, PostStatus
 from masthead.domain.slugs import is_valid_slug, slugify
-from masthead.domain.staff import StaffKind, StaffMember, Tag
+from masthead.domain.staff import Role, StaffKind, StaffMember, Tag
 from masthead.domain.text import FIELD_LIMITS, first_control_character
 from masthead.errors import ImportProblem
 
 __all__ = [
     "IMPORTABLE_STATUSES",
     "PostRecord",
+    "StaffRecord",
     "read_post",
     "read_staff",
     "read_tags",
@@ -39,9 +40,23 @@ __all__ = [
 
 IMPORTABLE_STATUSES = (PostStatus.PUBLISHED, PostStatus.DRAFT)
 POST_FIELDS = ("title", "slug", "date", "tags", "author", "authors", "dek", "status")
-STAFF_FIELDS = ("slug", "name", "role_title", "department", "kind", "bio")
+STAFF_FIELDS = ("slug", "name", "role_title", "department", "kind", "bio", "role", "active")
 TAG_FIELDS = ("slug", "name", "description")
 Record = TypeVar("Record")
+
+
+@dataclass(frozen=True)
+class StaffRecord:
+    """One entry of `staff.yaml`: the member, and their role and standing where it gives
+    them (None: keep a known member's; a new one is an active writer)."""
+
+    member: StaffMember
+    role: Role | None = None
+    active: bool | None = None
+
+    @property
+    def slug(self) -> str:
+        return self.member.slug
 
 
 @dataclass(frozen=True)
@@ -91,15 +106,20 @@ class _Problems:
 
 
 def _control_character(path: str, text: str) -> list[ImportProblem]:
-    index = first_control_character(text)
-    if index is None:
-        return []
-    line = text.count("\n", 0, index) + 1
-    code = f"U+{ord(text[index]):04X}"
-    return [ImportProblem(path, line, f"control character {code}: remove it")]
+    """A problem for every line that holds a control character (its first one)."""
+    problems = []
+    for line, content in enumerate(text.split("\n"), start=1):
+        index = first_control_character(content)
+        if index is not None:
+            code = f"U+{ord(content[index]):04X}"
+            problems.append(ImportProblem(path, line, f"control character {code}: remove it"))
+    return problems
 
 
 def read_post(path: str, text: str) -> tuple[PostRecord | None, list[ImportProblem]]:
+    """The post and every problem of its file, at once. With problems the record is only
+    for checking its references (so they are reported in the same round), never to write;
+    None when the front matter cannot be read at all."""
     if refused := _control_character(path, text):
         return None, refused
     try:
@@ -122,9 +142,7 @@ def read_post(path: str, text: str) -> tuple[PostRecord | None, list[ImportProbl
     )
     status = _status(problems, data)
     published_at = _date(problems, data)
-    if problems.found:
-        return None, problems.found
-    return PostRecord(path, content, status, published_at, source.meta), []
+    return PostRecord(path, content, status, published_at, source.meta), problems.found
 
 
 def _slug_list(problems: _Problems, data: dict[str, Any], key: str) -> tuple[str, ...]:
@@ -152,7 +170,7 @@ def _authors(problems: _Problems, data: dict[str, Any]) -> tuple[str, ...]:
         problems.add("give author or authors, not both", "authors")
         return ()
     authors = _slug_list(problems, data, "authors" if "authors" in data else "author")
-    if not authors and not problems.found:
+    if not authors and not any(data.get(key) for key in ("author", "authors")):
         problems.add("missing author: give author (a staff slug) or authors (a list)")
     return authors
 
@@ -213,22 +231,48 @@ def _read_list(
     return records, problems.found
 
 
-def _staff_entry(problems: _Problems, entry: dict[str, Any], index: int) -> StaffMember:
+def _staff_entry(problems: _Problems, entry: dict[str, Any], index: int) -> StaffRecord:
     slug = problems.text(entry, "slug", index, required=True)
     if slug and not is_valid_slug(slug):
         problems.add(f"slug {slug!r} must be lowercase letters, digits and hyphens", index, "slug")
-    kind = entry.get("kind", StaffKind.PERSON.value)
-    if kind not in {member.value for member in StaffKind}:
-        problems.add(f"kind {kind!r} must be person or agent", index, "kind")
-        kind = StaffKind.PERSON.value
-    return StaffMember(
+    kind = _choice(problems, entry, index, "kind", StaffKind, None) or StaffKind.PERSON
+    role = _choice(problems, entry, index, "role", Role, None)
+    active = entry.get("active")
+    if active is not None and not isinstance(active, bool):
+        problems.add(f"active {active!r} must be true or false", index, "active")
+        active = None
+    member = StaffMember(
         slug=slug,
         name=problems.text(entry, "name", index, required=True),
         role_title=problems.text(entry, "role_title", index),
         department=problems.text(entry, "department", index),
-        kind=StaffKind(kind),
+        kind=kind,
         bio=problems.text(entry, "bio", index),
+        role=role or Role.WRITER,
+        active=True if active is None else active,
     )
+    return StaffRecord(member, role, active)
+
+
+Choice = TypeVar("Choice", StaffKind, Role)
+
+
+def _choice(
+    problems: _Problems,
+    entry: dict[str, Any],
+    index: int,
+    key: str,
+    choices: type[Choice],
+    default: Choice | None,
+) -> Choice | None:
+    value = entry.get(key)
+    if value is None:
+        return default
+    allowed = [choice.value for choice in choices]
+    if value not in allowed:
+        problems.add(f"{key} {value!r} must be one of: {', '.join(allowed)}", index, key)
+        return default
+    return choices(value)
 
 
 def _tag_entry(problems: _Problems, entry: dict[str, Any], index: int) -> Tag:
@@ -242,7 +286,7 @@ def _tag_entry(problems: _Problems, entry: dict[str, Any], index: int) -> Tag:
     )
 
 
-def read_staff(path: str, text: str) -> tuple[list[StaffMember], list[ImportProblem]]:
+def read_staff(path: str, text: str) -> tuple[list[StaffRecord], list[ImportProblem]]:
     return _read_list(path, text, STAFF_FIELDS, _staff_entry)
 
 
@@ -282,6 +326,8 @@ def write_staff(members: Sequence[StaffMember]) -> str:
                 "department": member.department,
                 "kind": member.kind.value,
                 "bio": member.bio,
+                "role": member.role.value,
+                "active": member.active,
             }
             for member in members
         ]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from masthead.actions.audit import read_audit
+from masthead.actions.shapes import audit_shape
 from masthead.web.api.deps import CallDep, ReadDep
 from masthead.web.api.schemas import decode_cursor, encode_cursor
 
@@ -54,20 +55,6 @@ def audit_log(
     )
     page = entries[:limit]
     return AuditList(
-        items=[
-            AuditEntryOut(
-                id=entry.id or 0,
-                at=entry.at,
-                actor=entry.staff_slug,
-                token_id=entry.token_id,
-                action=entry.action,
-                target_type=entry.target_type,
-                target_id=entry.target_id,
-                request_id=entry.request_id,
-                idempotency_key=entry.idempotency_key,
-                detail=entry.detail,
-            )
-            for entry in page
-        ],
+        items=[AuditEntryOut(**audit_shape(entry)) for entry in page],
         next_cursor=encode_cursor(page[-1].id or 0) if len(entries) > limit else None,
     )

@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal
 from fastapi import Path as FastAPIPath
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from masthead.domain.posts import Post, PostContent, PostStatus, Revision, RevisionSource
+from masthead.actions.shapes import content_shape, post_shape, staff_shape, token_shape
+from masthead.domain.posts import Post, PostStatus, Revision, RevisionSource
 from masthead.domain.staff import Role, StaffKind, StaffMember, Tag
 from masthead.domain.text import MAX_NAME, MAX_TITLE, first_control_character
 from masthead.domain.tokens import TokenRecord
@@ -228,36 +229,13 @@ class SiteSettingsPatch(Strict):
     )
 
 
-def _content(content: PostContent) -> dict[str, Any]:
-    return {
-        "slug": content.slug,
-        "title": content.title,
-        "dek": content.dek,
-        "body": content.body,
-        "tags": list(content.tags),
-        "authors": list(content.authors),
-    }
-
-
 def post_out(post: Post, public_url: str) -> PostOut:
-    return PostOut(
-        **_content(post.content),
-        id=post.id,
-        status=post.status,
-        published_at=post.published_at,
-        revision=post.revision,
-        published_revision=post.published_revision,
-        body_html=post.body_html,
-        reading_time=post.reading_time,
-        url=f"{public_url}/posts/{post.content.slug}/",
-        created_at=post.created_at,
-        updated_at=post.updated_at,
-    )
+    return PostOut(**post_shape(post, public_url))
 
 
 def revision_out(revision: Revision) -> RevisionOut:
     return RevisionOut(
-        **_content(revision.content),
+        **content_shape(revision.content),
         number=revision.number,
         body_html=revision.body_html,
         reading_time=revision.reading_time,
@@ -273,28 +251,11 @@ def tag_out(tag: Tag) -> TagOut:
 
 
 def staff_out(member: StaffMember) -> StaffOut:
-    return StaffOut(
-        slug=member.slug,
-        name=member.name,
-        role_title=member.role_title,
-        department=member.department,
-        kind=member.kind,
-        role=member.role,
-        bio=member.bio,
-        active=member.active,
-    )
+    return StaffOut(**staff_shape(member))
 
 
 def token_out(record: TokenRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "name": record.name,
-        "staff": record.staff_slug,
-        "hint": record.hint,
-        "created_at": record.created_at,
-        "last_used_at": record.last_used_at,
-        "revoked_at": record.revoked_at,
-    }
+    return token_shape(record)
 
 
 def encode_cursor(last_id: int) -> str:

@@ -1,0 +1,84 @@
+"""Each resource as every face shows it: one plain dict per post, staff member, token and
+audit entry, shared by the API (which validates it into its schema) and the CLI's `--json`.
+
+Values stay Python values (datetimes, enums); each face writes them out its own way, the
+same way: a datetime as ISO 8601 with its zone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from masthead.domain.audit import AuditEntry
+from masthead.domain.posts import Post, PostContent
+from masthead.domain.staff import StaffMember
+from masthead.domain.tokens import TokenRecord
+
+__all__ = ["audit_shape", "content_shape", "post_shape", "staff_shape", "token_shape"]
+
+
+def content_shape(content: PostContent) -> dict[str, Any]:
+    return {
+        "slug": content.slug,
+        "title": content.title,
+        "dek": content.dek,
+        "body": content.body,
+        "tags": list(content.tags),
+        "authors": list(content.authors),
+    }
+
+
+def post_shape(post: Post, public_url: str) -> dict[str, Any]:
+    return {
+        "id": post.id,
+        **content_shape(post.content),
+        "status": post.status,
+        "published_at": post.published_at,
+        "revision": post.revision,
+        "published_revision": post.published_revision,
+        "body_html": post.body_html,
+        "reading_time": post.reading_time,
+        "url": f"{public_url}/posts/{post.content.slug}/",
+        "created_at": post.created_at,
+        "updated_at": post.updated_at,
+    }
+
+
+def staff_shape(member: StaffMember) -> dict[str, Any]:
+    return {
+        "slug": member.slug,
+        "name": member.name,
+        "role_title": member.role_title,
+        "department": member.department,
+        "kind": member.kind,
+        "role": member.role,
+        "bio": member.bio,
+        "active": member.active,
+    }
+
+
+def token_shape(record: TokenRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "name": record.name,
+        "staff": record.staff_slug,
+        "hint": record.hint,
+        "created_at": record.created_at,
+        "last_used_at": record.last_used_at,
+        "revoked_at": record.revoked_at,
+    }
+
+
+def audit_shape(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id or 0,
+        "at": entry.at,
+        "actor": entry.staff_slug,
+        "token_id": entry.token_id,
+        "action": entry.action,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "request_id": entry.request_id,
+        "idempotency_key": entry.idempotency_key,
+        "detail": entry.detail,
+    }
