@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from masthead.actions import approvals, drafts, gates, publishing, scheduling
 from masthead.domain.gates import blocking
@@ -20,6 +20,7 @@ from masthead.web.api.deps import (
     revision_etag,
 )
 from masthead.web.api.schemas import (
+    Moment,
     PostCreate,
     PostList,
     PostOut,
@@ -172,7 +173,7 @@ def restore_revision(
 
 class ScheduleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    at: AwareDatetime = Field(description="When to publish, ISO 8601 with a time zone.")
+    at: Moment = Field(description="When to publish, ISO 8601 with a time zone.")
 
 
 @router.post(
