@@ -23,6 +23,7 @@ from masthead.web.api.app import API_PREFIX, create_api
 from masthead.web.api.limits import BodyLimits
 from masthead.web.database import RequestDatabase
 from masthead.web.edge import EdgeGuard, is_internal
+from masthead.web.headers import SecurityHeaders
 from masthead.web.hygiene import RefuseControlCharacters
 from masthead.web.idempotency import Idempotency
 from masthead.web.problems import RETRY_AFTER_SECONDS, problem
@@ -58,7 +59,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
         site.add_exception_handler(away, _unavailable)
     not_found = _not_found_responder(state.site)
     guarded = RefuseControlCharacters(site, _refusal(not_found))
-    return RequestDatabase(EdgeGuard(guarded, settings, not_found), settings, engine)
+    edge = EdgeGuard(guarded, settings, not_found)
+    return SecurityHeaders(RequestDatabase(edge, settings, engine))
 
 
 def _refuse_weak_production(settings: Settings, engine: Engine) -> None:
