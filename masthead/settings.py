@@ -59,6 +59,21 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="The largest request body the API accepts."
     )
+    max_header_bytes: int = Field(
+        16 * 1024,
+        ge=1024,
+        description="The largest request head (request line and headers) the server reads; "
+        "larger: 431 and the connection closed.",
+    )
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How long the server waits for a request's head; later: 408 and the "
+        "connection closed.",
+    )
+    keep_alive_seconds: int = Field(
+        5, ge=1, description="How long an idle kept-alive connection stays open."
+    )
     idempotency_lock_seconds: float = Field(
         30.0,
         gt=0,

@@ -132,10 +132,9 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the site over HTTP, with an in-process task worker unless --no-worker."""
-    import uvicorn
-
     from masthead.queue.embedded import start_embedded_worker
     from masthead.web.app import create_app
+    from masthead.web.server import run_server
 
     settings = load_configuration()
     with errors_to_exit_codes():
@@ -145,7 +144,7 @@ def serve(
     mode = "with an in-process worker" if embedded else "without a worker"
     typer.echo(f"Masthead on http://{host}:{port}/ ({mode}; database: {settings.database_url})")
     try:
-        uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+        run_server(application, settings, host=host, port=port)
     finally:
         if embedded is not None:
             embedded.stop()
