@@ -21,13 +21,13 @@ from masthead.settings import Settings
 from masthead.store.engine import reading
 from masthead.web.api.app import API_PREFIX, create_api
 from masthead.web.api.limits import BodyLimits
-from masthead.web.database import RequestDatabase
+from masthead.web.database import DATABASE_AWAY, RequestDatabase
 from masthead.web.edge import EdgeGuard, is_internal
 from masthead.web.headers import SecurityHeaders
 from masthead.web.hygiene import RefuseControlCharacters
 from masthead.web.idempotency import Idempotency
 from masthead.web.problems import RETRY_AFTER_SECONDS, problem
-from masthead.web.public import DATABASE_AWAY, error_page, public_routes
+from masthead.web.public import error_page, public_routes
 from masthead.web.state import AppState, app_state
 
 __all__ = ["MIN_EDGE_SECRET_LENGTH", "create_app"]
