@@ -107,6 +107,7 @@ CODES = _codes(
     ),
     ErrorCode("gates_failed", Kind.INPUT, "a gate blocks the publish; each result is listed"),
     ErrorCode("precondition_required", Kind.PRECONDITION, "a change to a post without If-Match"),
+    ErrorCode("rate_limited", Kind.RATE_LIMITED, "the caller is past its rate limit; retry later"),
     ErrorCode("internal_error", Kind.INTERNAL, "something went wrong on the server's side"),
     ErrorCode("database_unavailable", Kind.UNAVAILABLE, "the database is busy or away"),
     ErrorCode("not_migrated", Kind.UNAVAILABLE, "the database has no tables: run masthead migrate"),

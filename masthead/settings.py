@@ -74,6 +74,18 @@ class Settings(BaseSettings):
     keep_alive_seconds: int = Field(
         5, ge=1, description="How long an idle kept-alive connection stays open."
     )
+    rate_limit_per_minute: int = Field(
+        1200,
+        ge=0,
+        description="API calls one token may make in a minute (a bucket of that size, "
+        "refilling steadily); past it, 429. 0: no limit.",
+    )
+    rate_limit_address_per_minute: int = Field(
+        30,
+        ge=0,
+        description="Failed authentications one client address may make in a minute; past "
+        "it, every API call from the address gets 429 until it refills. 0: no limit.",
+    )
     idempotency_lock_seconds: float = Field(
         30.0,
         gt=0,

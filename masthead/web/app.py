@@ -28,6 +28,7 @@ from masthead.web.hygiene import RefuseControlCharacters
 from masthead.web.idempotency import Idempotency
 from masthead.web.problems import RETRY_AFTER_SECONDS, problem
 from masthead.web.public import error_page, public_routes
+from masthead.web.rate_limits import RateLimits
 from masthead.web.state import AppState, app_state
 
 __all__ = ["MIN_EDGE_SECRET_LENGTH", "create_app"]
@@ -52,7 +53,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     site.router.redirect_slashes = False  # our 404 handler answers 301, not 307
     site.router.routes.extend(public_routes(state.site))
     api = Idempotency(create_api(state), settings)
-    site.mount(API_PREFIX, BodyLimits(api, settings.max_body_bytes))
+    site.mount(API_PREFIX, RateLimits(BodyLimits(api, settings.max_body_bytes), settings))
     site.add_exception_handler(NotFound, _not_found)
     site.add_exception_handler(HTTPException, _http_error)
     for away in DATABASE_AWAY:
