@@ -7,8 +7,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from masthead.actions import rate_limits
 from masthead.domain.rate_limits import Bucket, Rate, take
 from tests.api_support import EDGE_HEADER, ApiWorld, api_world
+from tests.conftest import settings_for
 
 PER_TOKEN = 4  # one more every 15 s: far more than a handful of local calls take
 PER_ADDRESS = 3
@@ -86,3 +88,18 @@ def test_a_bucket_refills_at_its_rate_up_to_its_size() -> None:
     assert (later.allowed, later.remaining) == (True, 1)
     _, full = take(bucket, rate, now=10_000.0)
     assert (full.remaining, full.limit) == (59, 60)
+
+
+def test_the_limiter_forgets_buckets_before_it_grows_past_its_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(rate_limits, "MAX_BUCKETS", 100)
+    limiter = rate_limits.RateLimiter(
+        settings_for("sqlite://", rate_limit_per_minute=10, rate_limit_address_per_minute=10)
+    )
+    for number in range(1000):
+        limiter.admit(token=f"mh_guess_{number}", address="10.0.0.1", now=float(number) / 1000)
+        assert len(limiter) <= 101
+    latest = limiter.admit(token="mh_guess_999", address="10.0.0.1", now=1.0)
+    assert latest is not None
+    assert latest.remaining == 8  # the newest bucket was kept

@@ -62,6 +62,10 @@ class RateLimiter:
             return None
         return self._take(("address", address), self.rates.address, now)
 
+    def __len__(self) -> int:
+        """How many buckets are held now."""
+        return len(self._buckets)
+
     def _take(self, key: tuple[str, str], rate: Rate, now: float) -> Allowance:
         with self._lock:
             bucket, allowance = take(self._buckets.get(key), rate, now)
@@ -71,9 +75,14 @@ class RateLimiter:
             return allowance
 
     def _forget_full(self, now: float) -> None:
+        """Forget the buckets that have refilled; if that is not a tenth, the oldest half."""
         for key, bucket in list(self._buckets.items()):
             rate = self.rates.token if key[0] == "token" else self.rates.address
             if rate is None or peek(bucket, rate, now).reset == 0:
+                del self._buckets[key]
+        if len(self._buckets) > MAX_BUCKETS * 0.9:  # many callers at once: keep room
+            by_age = sorted(self._buckets, key=lambda key: self._buckets[key].at)
+            for key in by_age[: len(by_age) // 2]:
                 del self._buckets[key]
 
 
