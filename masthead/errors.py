@@ -30,6 +30,7 @@ __all__ = [
     "Kind",
     "MastheadError",
     "NotFound",
+    "NotMigrated",
     "PreconditionRequired",
     "StaleRevision",
     "Unauthenticated",
@@ -108,8 +109,10 @@ CODES = _codes(
     ),
     ErrorCode("gates_failed", Kind.INPUT, "a gate blocks the publish; each result is listed"),
     ErrorCode("precondition_required", Kind.PRECONDITION, "a change to a post without If-Match"),
+    ErrorCode("rate_limited", Kind.RATE_LIMITED, "the caller is past its rate limit; retry later"),
     ErrorCode("internal_error", Kind.INTERNAL, "something went wrong on the server's side"),
     ErrorCode("database_unavailable", Kind.UNAVAILABLE, "the database is busy or away"),
+    ErrorCode("not_migrated", Kind.UNAVAILABLE, "the database has no tables: run masthead migrate"),
     ErrorCode("insecure_configuration", Kind.CONFIGURATION, "production refuses a weak set-up"),
     ErrorCode(
         "unusable_path",
@@ -209,6 +212,12 @@ class DatabaseUnavailable(MastheadError):
     """The database cannot be used now: busy past its timeout, gone, or without the schema."""
 
     code = "database_unavailable"
+
+
+class NotMigrated(DatabaseUnavailable):
+    """The database answers, but holds no schema (created anew, or never migrated)."""
+
+    code = "not_migrated"
 
 
 class InsecureConfiguration(MastheadError):

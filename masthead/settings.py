@@ -62,6 +62,33 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="The largest request body the API accepts."
     )
+    max_header_bytes: int = Field(
+        16 * 1024,
+        ge=1024,
+        description="The largest request head (request line and headers) the server reads; "
+        "larger: 431 and the connection closed.",
+    )
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How long the server waits for a request's head; later: 408 and the "
+        "connection closed.",
+    )
+    keep_alive_seconds: int = Field(
+        5, ge=1, description="How long an idle kept-alive connection stays open."
+    )
+    rate_limit_per_minute: int = Field(
+        1200,
+        ge=0,
+        description="API calls one token may make in a minute (a bucket of that size, "
+        "refilling steadily); past it, 429. 0: no limit.",
+    )
+    rate_limit_address_per_minute: int = Field(
+        30,
+        ge=0,
+        description="Failed authentications one client address may make in a minute; past "
+        "it, every API call from the address gets 429 until it refills. 0: no limit.",
+    )
     idempotency_lock_seconds: float = Field(
         30.0,
         gt=0,

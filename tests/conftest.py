@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from masthead.settings import Settings
 from masthead.store.engine import open_engine
 from masthead.web.app import create_app
+from masthead.web.server import server_config
 from tests.databases import DatabaseFactory
 
 DATABASE_KINDS = ["sqlite", "postgres"]
@@ -98,8 +99,9 @@ class LiveServer:
     def __init__(self, settings: Settings) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
+        config = server_config(
             create_app(settings),
+            settings,
             host="127.0.0.1",
             port=self.port,
             log_level="warning",

@@ -77,9 +77,14 @@ def site(browser: Browser, database_factories: dict[str, DatabaseFactory]) -> It
 
 
 @contextmanager
-def _open(browser: Browser, site: LiveServer, path: str, viewport: str) -> Iterator[Page]:
-    """A fresh browser context at the named viewport, with `path` loaded."""
-    context = browser.new_context(viewport=VIEWPORTS[viewport])
+def _open(
+    browser: Browser, site: LiveServer, path: str, viewport: str, *, bypass_csp: bool = False
+) -> Iterator[Page]:
+    """A fresh browser context at the named viewport, with `path` loaded.
+
+    The site's own policy holds unless `bypass_csp` (for the test's own script, axe-core).
+    """
+    context = browser.new_context(viewport=VIEWPORTS[viewport], bypass_csp=bypass_csp)
     try:
         page = context.new_page()
         response = page.goto(site.url + path, wait_until="load")
@@ -140,6 +145,30 @@ def test_no_horizontal_scrolling_on_a_phone(browser: Browser, site: LiveServer, 
         assert scroll <= client, f"{PAGES[name]} scrolls sideways: {scroll}px in {client}px"
 
 
+@pytest.mark.parametrize("name", PAGES)
+def test_the_security_policy_blocks_nothing_the_page_needs(
+    browser: Browser, site: LiveServer, name: str
+) -> None:
+    context = browser.new_context(viewport=VIEWPORTS["desktop"])
+    try:
+        page = context.new_page()
+        refused: list[str] = []
+        page.on("console", lambda message: refused.append(message.text))
+        failed: list[str] = []
+        page.on("requestfailed", lambda request: failed.append(request.url))
+        response = page.goto(site.url + PAGES[name], wait_until="load")
+        assert response is not None
+        assert "script-src 'none'" in response.headers["content-security-policy"]
+        sheets = page.evaluate("document.styleSheets.length")
+        styled = page.evaluate("getComputedStyle(document.body).margin")
+    finally:
+        context.close()
+    assert not [text for text in refused if "Content Security Policy" in text], refused
+    assert not failed, failed
+    assert sheets >= 1
+    assert styled != "8px", "the stylesheet did not apply (8px is the browser's default)"
+
+
 def _serious(violations: list[dict[str, Any]]) -> list[str]:
     return [
         f"{violation['id']} ({violation['impact']}): "
@@ -154,7 +183,7 @@ def _serious(violations: list[dict[str, Any]]) -> list[str]:
 def test_axe_finds_nothing_serious(
     browser: Browser, site: LiveServer, name: str, viewport: str, artifacts_dir: Path
 ) -> None:
-    with _open(browser, site, PAGES[name], viewport) as page:
+    with _open(browser, site, PAGES[name], viewport, bypass_csp=True) as page:
         page.screenshot(path=artifacts_dir / f"browser-{name}-{viewport}.png", full_page=True)
         page.add_script_tag(path=AXE)
         results = page.evaluate("async () => await axe.run()")

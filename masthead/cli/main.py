@@ -143,10 +143,9 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the site over HTTP, with an in-process task worker unless --no-worker."""
-    import uvicorn
-
     from masthead.queue.embedded import start_embedded_worker
     from masthead.web.app import create_app
+    from masthead.web.server import run_server
 
     settings = load_configuration()
     engine = open_database(settings)
@@ -156,9 +155,8 @@ def serve(
         embedded = start_embedded_worker(settings, engine) if worker else None
     mode = "with an in-process worker" if embedded else "without a worker"
     typer.echo(f"Masthead on http://{host}:{port}/ ({mode}; database: {settings.database_url})")
-    config = uvicorn.Config(application, log_level="warning", access_log=False)
     try:
-        uvicorn.Server(config).run(sockets=[listening])
+        run_server(application, settings, listening)
     finally:
         if embedded is not None:
             embedded.stop()

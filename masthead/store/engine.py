@@ -19,8 +19,9 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
-from masthead.errors import DatabaseUnavailable
+from masthead.errors import DatabaseUnavailable, NotMigrated
 from masthead.store.turns import write_turns
 
 __all__ = [
@@ -271,11 +272,13 @@ class UnitOfWork:
         """
         if self.in_transaction:
             assert self.writing or not write, "a write cannot join a read transaction"
-            yield self.connection
+            with _schema_checked():
+                yield self.connection
             return
         connection = self.begin(write=write)
         try:
-            yield connection
+            with _schema_checked():
+                yield connection
         except BaseException:
             self.rollback()
             raise
@@ -288,6 +291,28 @@ def after_commit(connection: Connection, hook: Callable[[], None]) -> None:
     hooks: list[Callable[[], None]] = connection.info.setdefault(AFTER_COMMIT, [])
     if hook not in hooks:
         hooks.append(hook)
+
+
+UNDEFINED_TABLE = "42P01"
+"""PostgreSQL's SQLSTATE for a table that does not exist."""
+
+
+@contextmanager
+def _schema_checked() -> Iterator[None]:
+    """A query on a table the database lacks: the database was never migrated (or was
+    created anew), which is `NotMigrated`, not a fault of the query."""
+    try:
+        yield
+    except DBAPIError as error:
+        original = error.orig
+        missing = getattr(original, "sqlstate", None) == UNDEFINED_TABLE or str(
+            original
+        ).startswith("no such table")
+        if missing:
+            raise NotMigrated(
+                "the database has no tables (new, or created again): run `masthead migrate`"
+            ) from error
+        raise
 
 
 @contextmanager

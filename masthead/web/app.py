@@ -21,12 +21,14 @@ from masthead.settings import Settings
 from masthead.store.engine import reading
 from masthead.web.api.app import API_PREFIX, create_api
 from masthead.web.api.limits import BodyLimits
-from masthead.web.database import RequestDatabase
+from masthead.web.database import DATABASE_AWAY, RequestDatabase
 from masthead.web.edge import EdgeGuard, is_internal
+from masthead.web.headers import SecurityHeaders
 from masthead.web.hygiene import RefuseControlCharacters
 from masthead.web.idempotency import Idempotency
 from masthead.web.problems import RETRY_AFTER_SECONDS, problem
-from masthead.web.public import DATABASE_AWAY, error_page, public_routes
+from masthead.web.public import error_page, public_routes
+from masthead.web.rate_limits import RateLimits
 from masthead.web.state import AppState, app_state
 from masthead.web.waiting import ReceiptWait
 
@@ -52,14 +54,15 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     site.router.redirect_slashes = False  # our 404 handler answers 301, not 307
     site.router.routes.extend(public_routes(state.site))
     api = ReceiptWait(Idempotency(create_api(state), settings))
-    site.mount(API_PREFIX, BodyLimits(api, settings.max_body_bytes))
+    site.mount(API_PREFIX, RateLimits(BodyLimits(api, settings.max_body_bytes), settings))
     site.add_exception_handler(NotFound, _not_found)
     site.add_exception_handler(HTTPException, _http_error)
     for away in DATABASE_AWAY:
         site.add_exception_handler(away, _unavailable)
     not_found = _not_found_responder(state.site)
     guarded = RefuseControlCharacters(site, _refusal(not_found))
-    return RequestDatabase(EdgeGuard(guarded, settings, not_found), settings, engine)
+    edge = EdgeGuard(guarded, settings, not_found)
+    return SecurityHeaders(RequestDatabase(edge, settings, engine))
 
 
 def _refuse_weak_production(settings: Settings, engine: Engine) -> None:

@@ -2,7 +2,9 @@
 
 `uvicorn --factory masthead.web.asgi:application` or
 `granian --interface asgi --factory masthead.web.asgi:application`; settings come from
-the environment and `masthead.toml`.
+the environment and `masthead.toml`. Started this way, the server's own options apply:
+the bounds on a request's head (`MASTHEAD_MAX_HEADER_BYTES`,
+`MASTHEAD_HEADER_TIMEOUT_SECONDS`) are `masthead serve`'s (`masthead.web.server`).
 """
 
 from __future__ import annotations

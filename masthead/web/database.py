@@ -16,6 +16,8 @@ from typing import TypeVar
 import anyio
 from anyio.to_thread import current_default_thread_limiter, run_sync
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -23,10 +25,19 @@ from masthead.errors import DatabaseUnavailable
 from masthead.settings import Settings
 from masthead.store.engine import UnitOfWork
 
-__all__ = ["UNIT", "RequestDatabase", "read_in_turn", "release_early", "request_unit"]
+__all__ = [
+    "DATABASE_AWAY",
+    "UNIT",
+    "RequestDatabase",
+    "read_in_turn",
+    "release_early",
+    "request_unit",
+]
 
 UNIT = "masthead_unit"
 """Where a request's unit of work is kept (`scope["state"]`)."""
+DATABASE_AWAY = (OperationalError, PoolTimeout, DatabaseUnavailable)
+"""What a request meets when the database is locked, busy, gone or without its tables."""
 TURN = "masthead_turn"
 """Where a request's hold on a connection slot is kept (`scope["state"]`)."""
 

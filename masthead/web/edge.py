@@ -12,8 +12,6 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,9 +19,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from masthead.actions.edge import stored_digests
 from masthead.domain.secrets import digest, matches_any
-from masthead.errors import DatabaseUnavailable
 from masthead.settings import Settings
-from masthead.web.database import request_unit
+from masthead.web.database import DATABASE_AWAY, request_unit
 
 __all__ = ["INTERNAL_PREFIX", "EdgeGuard", "is_internal"]
 
@@ -63,7 +60,7 @@ class EdgeGuard:
         try:
             with request_unit(scope).transaction() as connection:
                 stored = stored_digests(connection)
-        except (OperationalError, PoolTimeout, DatabaseUnavailable):
+        except DATABASE_AWAY:
             # the database is away or busy: the configured secrets still hold
             log.warning(json.dumps({"event": "edge_secrets_unreadable"}))
             stored = []

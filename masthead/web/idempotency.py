@@ -28,8 +28,8 @@ from masthead.domain.idempotency import Decision, StoredResponse
 from masthead.errors import Unauthenticated
 from masthead.settings import Settings
 from masthead.store.engine import UnitOfWork
-from masthead.web.database import request_unit
-from masthead.web.problems import problem
+from masthead.web.database import DATABASE_AWAY, request_unit
+from masthead.web.problems import problem, unavailable
 
 __all__ = ["Idempotency", "keep_secret"]
 
@@ -60,6 +60,23 @@ class Idempotency:
         if scope["type"] != "http" or scope["method"] not in WRITE_METHODS or key is None:
             await self.app(scope, receive, send)
             return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self._keyed(scope, receive, tracked, headers, key)
+        except DATABASE_AWAY as error:  # its own steps need the database too: say so, as JSON
+            if started:
+                raise
+            await unavailable(error)(scope, receive, send)
+
+    async def _keyed(
+        self, scope: Scope, receive: Receive, send: Send, headers: Headers, key: str
+    ) -> None:
         if not key or len(key) > MAX_KEY_LENGTH:
             detail = f"an Idempotency-Key is 1 to {MAX_KEY_LENGTH} characters"
             await problem("invalid_idempotency_key", detail)(scope, receive, send)

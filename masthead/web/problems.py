@@ -29,6 +29,7 @@ __all__ = [
     "install_problem_handlers",
     "problem",
     "status_of",
+    "unavailable",
 ]
 
 log = logging.getLogger("masthead.api")
@@ -120,9 +121,16 @@ async def _http_error(_request: Request, error: Exception) -> Response:
     return problem("not_found", "there is nothing at this address")
 
 
-async def _database_unavailable(_request: Request, error: Exception) -> Response:
+def unavailable(error: Exception) -> JSONResponse:
+    """The 503 problem for a database that is busy, away, or without its tables."""
+    if isinstance(error, MastheadError):
+        return problem(error.code, error.detail)
     log.warning("database unavailable", exc_info=error)
     return problem("database_unavailable", "the database is busy or away; retry soon")
+
+
+async def _database_unavailable(_request: Request, error: Exception) -> Response:
+    return unavailable(error)
 
 
 async def _integrity_error(_request: Request, _error: Exception) -> Response:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -13,14 +11,11 @@ from starlette.routing import BaseRoute, Route
 from masthead.actions.health import check_database
 from masthead.actions.public_site import PublicSite
 from masthead.domain.pages import Page, Redirect
-from masthead.errors import DatabaseUnavailable
 from masthead.web.conditional import conditional_response
-from masthead.web.database import request_unit
+from masthead.web.database import DATABASE_AWAY, request_unit
 from masthead.web.state import app_state
 
 __all__ = ["error_page", "not_found_page", "public_routes"]
-
-DATABASE_AWAY = (OperationalError, PoolTimeout, DatabaseUnavailable)
 
 
 def _endpoint(name: str) -> Callable[[Request], Response]:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from masthead.actions.audit import read_audit
 from masthead.actions.shapes import audit_shape
 from masthead.web.api.deps import CallDep, ReadDep
-from masthead.web.api.schemas import decode_cursor, encode_cursor
+from masthead.web.api.schemas import Moment, decode_cursor, encode_cursor
 
 router = APIRouter(tags=["audit"])
 
@@ -40,7 +40,7 @@ def audit_log(
     connection: ReadDep,
     actor: str | None = None,
     target: Annotated[str | None, Query(description="TYPE:ID, e.g. post:12")] = None,
-    since: datetime | None = None,
+    since: Moment | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AuditList:

@@ -27,6 +27,8 @@ PROBLEM_ANSWERS = {
     "415": "The body is not JSON",
     "422": "The request, or a value in it, is not acceptable (each field is listed)",
     "428": "A change to a post without If-Match",
+    "429": "Past a rate limit (rate_limited): the token's calls, or the address's failed "
+    "authentications; retry after Retry-After seconds",
     "503": "The database is busy or away; retry after Retry-After seconds",
 }
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
 from masthead.actions import approvals, drafts, gates, publishing, receipts, scheduling
@@ -27,6 +27,7 @@ from masthead.web.api.deps import (
 )
 from masthead.web.api.receipts import ReceiptList, ReceiptOut, receipt_list, receipt_out
 from masthead.web.api.schemas import (
+    Moment,
     PostCreate,
     PostList,
     PostOut,
@@ -302,7 +303,7 @@ def restore_revision(
 
 class ScheduleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    at: AwareDatetime = Field(description="When to publish, ISO 8601 with a time zone.")
+    at: Moment = Field(description="When to publish, ISO 8601 with a time zone.")
 
 
 @router.post(

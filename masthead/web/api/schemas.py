@@ -8,7 +8,14 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path as FastAPIPath
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from masthead.actions.shapes import content_shape, post_shape, staff_shape, token_shape
 from masthead.domain.posts import Post, PostStatus, Revision, RevisionSource
@@ -34,6 +41,8 @@ Name = Annotated[str, StringConstraints(max_length=MAX_NAME), Printable]
 LongText = Annotated[str, StringConstraints(max_length=20_000), Printable]
 Body = Annotated[str, StringConstraints(max_length=500_000), Printable]
 SlugList = Annotated[list[Slug], Field(max_length=50)]
+Moment = Annotated[AwareDatetime, Field(description="ISO 8601 with a time zone.")]
+"""Every time the API reads (a parameter or a field): one without a zone is refused (422)."""
 
 
 class Strict(BaseModel):
