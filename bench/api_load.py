@@ -164,8 +164,10 @@ def free_port() -> int:
 
 @contextmanager
 def serving(env: dict[str, str], cwd: Path) -> Iterator[str]:
-    """`masthead serve` in its own process group, stopped (by its pid) on every way out."""
+    """`masthead serve` in its own process group, stopped (by its pid) on every way out; its
+    public URL is its own address unless `env` names one (so publishes verify against it)."""
     port = free_port()
+    env = {"MASTHEAD_PUBLIC_URL": f"http://{HOST}:{port}", **env}
     script = Path(sys.executable).with_name("masthead")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "masthead.cli.main"]
     log = (cwd / "server.log").open("wb")

@@ -25,6 +25,7 @@ class EdgeProxy:
         self.delay = delay
         self.cache: dict[str, tuple[int, str, bytes]] = {}
         self.served_stale: Counter[str] = Counter()
+        self.requests = 0  # how many GETs have come in
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -57,6 +58,8 @@ class EdgeProxy:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                with proxy.lock:
+                    proxy.requests += 1
                 if proxy.delay:
                     time.sleep(proxy.delay)
                 status, kind, body = proxy.answer(self.path)

@@ -18,6 +18,7 @@ from masthead.actions.context import OPERATOR
 from masthead.actions.drafts import PostFields, edit_post
 from masthead.actions.exporting import export_folder
 from masthead.actions.publishing import publish_post
+from masthead.actions.site_settings import update_site_settings
 from masthead.actions.staff import StaffChanges, change_staff
 from masthead.domain.staff import Role
 from masthead.errors import ImportFailed
@@ -390,3 +391,24 @@ def test_a_staff_file_without_roles_keeps_the_roles_staff_have(
         "staff.yaml:12: role 'boss' must be one of: writer, editor, admin",
         "staff.yaml:13: active 'maybe' must be true or false",
     ]
+
+
+def test_the_gates_run_on_every_imported_post_as_a_report_never_a_refusal(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with writing(engine) as connection:
+        update_site_settings(connection, call_as(), {"gates": {"placeholder_text": "block"}})
+    folder = _valid(tmp_path)
+    (folder / "posts/first.md").write_text(
+        _post(title="First post", slug="first", body="Numbers TK, and a TODO."), encoding="utf-8"
+    )
+    summary = import_into(engine, folder, at=NOW)
+    assert summary.as_dict()["posts"]["created"] == 3, "a blocking gate blocks no import"
+    found = [w for w in summary.gate_warnings if w["code"] == "placeholder_text"]
+    assert [(w["slug"], w["severity"], w["line"]) for w in found] == [("first", "block", 1)] * 2
+    assert str(found[0]["file"]).endswith("first.md")
+    with reading(engine) as connection:
+        live = {post.content.slug: post.status.value for post in list_posts(connection)}
+    assert live["first"] == "published"
+    again = import_into(engine, folder, at=NOW)
+    assert again.gate_warnings == [], "unchanged posts are not checked again"

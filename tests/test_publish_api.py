@@ -4,7 +4,9 @@ server and a real worker that re-fetches it over HTTP, on both databases."""
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -157,3 +159,67 @@ def test_a_blocking_gate_answers_422_with_every_result_and_publishes_nothing(
         assert editor.get(f"/posts/{draft['id']}").json()["status"] == "draft"
     with api.server.client() as public:
         assert public.get("/posts/unfinished/").status_code == 404
+
+
+PUBLIC_URL = "https://blog.example.test"  # the live server's public URL (settings_for)
+LINK = re.compile(r'(?:href|src)="([^"#?]*)')
+COUNT_LINE = re.compile(r"(\d+) posts? found in")
+
+
+def _crawl(api: ApiWorld) -> dict[str, str]:
+    """Every public page reachable from the index, the feeds and the sitemap: path → body."""
+    seen: dict[str, str] = {}
+    queue = ["/", "/feed.xml", "/sitemap.xml", "/robots.txt"]
+    with api.server.client() as public:
+        while queue and len(seen) < 2000:
+            path = queue.pop()
+            if path in seen:
+                continue
+            answer = public.get(path)
+            seen[path] = answer.text if answer.status_code == 200 else ""
+            for link in LINK.findall(answer.text) + re.findall(r"<loc>([^<]+)</loc>", answer.text):
+                local = link.removeprefix(PUBLIC_URL)
+                if local.startswith("/") and not local.startswith(("/static/", "/api/")):
+                    queue.append(local)
+    return seen
+
+
+def _counts(pages: dict[str, str]) -> dict[str, list[str]]:
+    return {path: COUNT_LINE.findall(body) for path, body in pages.items() if "found in" in body}
+
+
+def test_scheduled_unpublished_and_archived_posts_are_on_no_page_count_feed_or_sitemap(
+    api: ApiWorld,
+) -> None:
+    before = _crawl(api)
+    assert len(before) >= 40, sorted(before)  # the demo: listings, posts, feeds, sitemap
+    assert {"/tag/operations/feed.xml", "/author/ledger/", "/page/2/"} <= set(before)
+    with verifying_worker(api.engine, api.server.url), api.client("editor") as editor:
+        scheduled = _draft(api, "Not yet time")
+        at = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+        answer = _post_to(
+            editor, f"/posts/{scheduled['id']}/schedule", scheduled["id"], json={"at": at}
+        )
+        assert answer.status_code == 200, answer.text
+        for title, leave in (("Taken back", "unpublish"), ("Put away", "archive")):
+            post = _draft(api, title)
+            live = _post_to(editor, f"/posts/{post['id']}/publish", post["id"], params={"wait": 10})
+            assert live.json()["receipt"]["state"] == "verified", live.text
+            path = f"/posts/{post['id']}" + ("/unpublish" if leave == "unpublish" else "")
+            headers = {"If-Match": _etag(editor, post["id"])}
+            method = editor.post if leave == "unpublish" else editor.delete
+            down = method(path, params={"wait": 10}, headers=headers)
+            assert down.status_code == 200, down.text
+            assert (down.json()["receipt"]["action"], down.json()["receipt"]["state"]) == (
+                leave,
+                "verified",
+            )
+    after = _crawl(api)
+    assert set(after) == set(before), "no page appeared or went away"
+    for path, body in after.items():
+        for slug in ("not-yet-time", "taken-back", "put-away"):
+            assert slug not in body, f"{slug} shows on {path}"
+    assert _counts(after) == _counts(before)
+    with api.server.client() as public:
+        for slug in ("not-yet-time", "taken-back", "put-away"):
+            assert public.get(f"/posts/{slug}/").status_code == 404

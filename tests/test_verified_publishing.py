@@ -3,12 +3,15 @@ by a real worker until the receipt is verified, or its window runs out."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -21,6 +24,7 @@ from masthead.actions.publishing import publish_post, unpublish_post
 from masthead.actions.scheduling import publish_when_due, schedule_post
 from masthead.actions.site_settings import update_site_settings
 from masthead.actions.staff import add_staff
+from masthead.actions.verification import VERIFY
 from masthead.domain.permissions import Actor
 from masthead.domain.posts import PostStatus, RevisionSource
 from masthead.domain.receipts import Receipt, ReceiptState
@@ -31,15 +35,24 @@ from masthead.settings import Settings
 from masthead.store import receipts as receipt_store
 from masthead.store.engine import open_engine, reading, writing
 from masthead.store.posts import get_post
-from masthead.store.schema import events
+from masthead.store.schema import events, tasks
 from tests.conftest import LiveServer, settings_for
 from tests.edge_proxy import EdgeProxy
 from tests.operators import call_as
+from tests.queue_support import (
+    LEASE_SECONDS,
+    PATIENCE,
+    all_runs,
+    open_run_pids,
+    wait_until,
+    worker_processes,
+)
 
 BODY = " ".join(
     f"Sentence {number} of a post that says what it means and has enough words to pass."
     for number in range(8)
 )
+PUBLIC_URL = "https://blog.example.test"  # the live server's public URL (settings_for)
 QUICK = {
     "queue_lease_seconds": 6,
     "queue_heartbeat_seconds": 0.5,
@@ -245,3 +258,32 @@ def test_a_scheduled_post_the_gates_stop_at_its_time_goes_back_to_a_draft(site: 
     ]
     assert last is not None
     assert last.type == "post.unscheduled"
+
+
+def test_a_worker_killed_during_a_verification_run_loses_the_run_never_the_check(
+    site: Site, tmp_path: Path
+) -> None:
+    """SIGKILL while the run is fetching pages (a slow edge keeps it busy): its lease runs
+    out, another worker runs the verification again, and the receipt ends verified."""
+    receipt = _publish(site, _draft(site, "Checked after a crash"))
+    url = site.engine.url.render_as_string(hide_password=False)
+    slow_edge = EdgeProxy(site.server.url, delay=2.0)
+    with slow_edge.running(), worker_processes(url, tmp_path) as group:
+        group.env |= {"MASTHEAD_VERIFY_URL": slow_edge.url, "MASTHEAD_PUBLIC_URL": PUBLIC_URL}
+        doomed = group.start()
+        wait_until(lambda: doomed.pid in open_run_pids(site.engine), PATIENCE, "a verify run")
+        wait_until(lambda: slow_edge.requests > 0, PATIENCE, "the run's first fetch")
+        os.kill(doomed.pid, signal.SIGKILL)
+        doomed.wait(30)
+    assert _receipt(site, receipt.id).state is ReceiptState.PENDING
+    with _worker(site, site.server.url, queue_lease_seconds=LEASE_SECONDS):
+        ended = _until_ended(site, receipt.id, PATIENCE)
+    assert ended.state is ReceiptState.VERIFIED, ended.checks
+    assert len(ended.attempts) == 1, "the killed run recorded nothing"
+    verify_runs = [run for run in all_runs(site.engine) if run.task_id in _verify_tasks(site)]
+    assert [run.outcome for run in verify_runs] == ["lost", "succeeded"]
+
+
+def _verify_tasks(site: Site) -> set[int]:
+    with reading(site.engine) as connection:
+        return set(connection.scalars(select(tasks.c.id).where(tasks.c.kind == VERIFY)))

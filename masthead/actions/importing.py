@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from masthead.actions.context import Call
 from masthead.actions.drafts import PostFields, create_post, edit_post
+from masthead.actions.gates import GateResult, check_gates
 from masthead.actions.publishing import publish_post, unpublish_post
 from masthead.actions.staff import save_profile
 from masthead.actions.tags import save_tag
@@ -72,6 +73,8 @@ class ImportSummary:
     tags_written: int = 0
     created_staff: list[str] = field(default_factory=list)
     created_tags: list[str] = field(default_factory=list)
+    gate_warnings: list[dict[str, object]] = field(default_factory=list)
+    """The gates' results for each post created or updated: a report, never a refusal."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -80,7 +83,11 @@ class ImportSummary:
             "tags_written": self.tags_written,
             "created_staff": self.created_staff,
             "created_tags": self.created_tags,
+            "gate_warnings": self.gate_warnings,
         }
+
+    def warnings_by_code(self) -> Counter[str]:
+        return Counter(str(warning["code"]) for warning in self.gate_warnings)
 
 
 def read_folder(folder: Path) -> ImportBundle:
@@ -119,7 +126,11 @@ def import_folder(
     problems: list[ImportProblem] = []
     for done, record in enumerate(bundle.posts, start=1):
         try:
-            summary.posts[_import_post(connection, call, record).value] += 1
+            outcome, post, gates = _import_post(connection, call, record)
+            summary.posts[outcome.value] += 1
+            if outcome is not SaveOutcome.UNCHANGED:
+                found = check_gates(connection, call, post) if gates is None else gates
+                summary.gate_warnings += _gate_warnings(record, post, found)
         except MastheadError as refused:
             problems.append(ImportProblem(record.path, record.meta.line(), str(refused)))
         if progress:
@@ -129,8 +140,19 @@ def import_folder(
     return summary
 
 
-def _import_post(connection: Connection, call: Call, record: PostRecord) -> SaveOutcome:
-    """Create the post with this slug or bring it up to date; publish or unpublish to match."""
+def _gate_warnings(
+    record: PostRecord, post: Post, results: list[GateResult]
+) -> list[dict[str, object]]:
+    return [
+        {"file": record.path, "slug": post.content.slug, **result.as_dict()} for result in results
+    ]
+
+
+def _import_post(
+    connection: Connection, call: Call, record: PostRecord
+) -> tuple[SaveOutcome, Post, list[GateResult] | None]:
+    """Create the post with this slug or bring it up to date; publish or unpublish to match.
+    Also the gates' results, when a publish ran them."""
     content = record.content
     fields = PostFields.of(content)
     post_id = get_post_id(connection, content.slug)
@@ -142,27 +164,30 @@ def _import_post(connection: Connection, call: Call, record: PostRecord) -> Save
         post = edit_post(connection, call, existing.id, fields)
     else:
         post = existing
-    moved = _reach_status(connection, call, post, record)
+    moved, gates = _reach_status(connection, call, post, record)
     if existing is None:
-        return SaveOutcome.CREATED
-    return SaveOutcome.UPDATED if edited or moved else SaveOutcome.UNCHANGED
+        return SaveOutcome.CREATED, post, gates
+    return (SaveOutcome.UPDATED if edited or moved else SaveOutcome.UNCHANGED), post, gates
 
 
-def _reach_status(connection: Connection, call: Call, post: Post, record: PostRecord) -> bool:
+def _reach_status(
+    connection: Connection, call: Call, post: Post, record: PostRecord
+) -> tuple[bool, list[GateResult] | None]:
     """Publish the post when its file says so and its live version differs (its revision
-    or its date); take it off the site when the file says draft. True if it moved."""
+    or its date); take it off the site when the file says draft. Whether it moved, and
+    the gates' results when it was published."""
     live = post.status is PostStatus.PUBLISHED
     if record.status is PostStatus.PUBLISHED:
         current = live and post.published_revision == post.revision
         dated = record.published_at is None or record.published_at == post.published_at
         if current and dated:
-            return False
-        publish_post(connection, call, post.id, published_at=record.published_at)
-        return True
+            return False, None
+        done = publish_post(connection, call, post.id, published_at=record.published_at)
+        return True, done.gates
     if live:
         unpublish_post(connection, call, post.id)
-        return True
-    return False
+        return True, None
+    return False, None
 
 
 def _read_optional(

@@ -106,6 +106,10 @@ def import_command(
     prefix = "would import" if dry_run else "imported"
     people = f"staff written {summary.staff_written}, tags written {summary.tags_written}"
     typer.echo(f"{prefix}: {_counts(summary)}; {people}")
+    by_code = summary.warnings_by_code()
+    if by_code:
+        codes = ", ".join(f"{code} ×{count}" for code, count in sorted(by_code.items()))
+        typer.echo(f"gate warnings (not blocking an import; --json lists each): {codes}")
 
 
 def _counts(summary: ImportSummary) -> str:

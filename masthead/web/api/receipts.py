@@ -20,9 +20,11 @@ router = APIRouter(tags=["receipts"])
 
 
 class CheckOut(BaseModel):
-    name: str = Field(description="`status`, `title`, `canonical`, `revision`, `index`, "
-                      "`tag:SLUG`, `author:SLUG`, `feed`, `sitemap` (publish); "
-                      "`gone` and the listings (unpublish, archive).")  # fmt: skip
+    name: str = Field(
+        description="`status`, `title`, `canonical`, `revision`, `index`, `tag:SLUG`, "
+        "`author:SLUG`, `feed`, `sitemap`; after an unpublish or archive, `status` (404) and "
+        "the listings, feed and sitemap that must no longer show the post."
+    )
     ok: bool
     url: str
     status: int | None = Field(description="The HTTP status seen; null when nothing answered.")
