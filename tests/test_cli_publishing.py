@@ -67,7 +67,7 @@ def test_publish_waits_for_the_verdict_and_the_receipt_reads_back(
     listed = _masthead(url, "receipts", "list", "--state", "verified")
     assert listed.stdout.splitlines()[0].split("\t")[:5] == [
         str(receipt["id"]),
-        receipt["flipped_at"],
+        receipt["flipped_at"].replace("Z", "+00:00"),  # text: isoformat, JSON: as the API
         "publish",
         f"post {answer['post']['id']} rev 1",
         "verified",

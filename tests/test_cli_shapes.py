@@ -81,3 +81,16 @@ def test_text_output_holds_no_python_reprs(api: ApiWorld) -> None:
         assert "None" not in text
         assert "{" not in text
         assert "'" not in text
+
+
+def test_a_receipt_is_the_same_document_from_the_cli_and_the_api(api: ApiWorld) -> None:
+    with api.client("editor") as editor:
+        draft = editor.get("/posts", params={"status": "draft", "limit": 1}).json()["items"][0]
+        etag = editor.get(f"/posts/{draft['id']}").headers["etag"]
+        published = editor.post(f"/posts/{draft['id']}/publish", headers={"If-Match": etag})
+        assert published.status_code == 202, published.text
+        receipt_id = published.json()["receipt"]["id"]
+        from_api = editor.get(f"/receipts/{receipt_id}").json()
+    assert _cli_json(api, "receipts", "show", str(receipt_id)) == from_api
+    assert _cli_json(api, "receipts", "list") == _api_items(api, "/receipts")
+    assert ISO_WITH_ZONE.match(from_api["flipped_at"])

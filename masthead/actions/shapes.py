@@ -1,5 +1,6 @@
-"""Each resource as every face shows it: one plain dict per post, staff member, token and
-audit entry, shared by the API (which validates it into its schema) and the CLI's `--json`.
+"""Each resource as every face shows it: one plain dict per post, staff member, token,
+audit entry and publish receipt, shared by the API (which validates it into its schema)
+and the CLI's `--json`.
 
 Values stay Python values (datetimes, enums); each face writes them out its own way, the
 same way: a datetime as ISO 8601 with its zone.
@@ -11,10 +12,18 @@ from typing import Any
 
 from masthead.domain.audit import AuditEntry
 from masthead.domain.posts import Post, PostContent
+from masthead.domain.receipts import Attempt, Receipt
 from masthead.domain.staff import StaffMember
 from masthead.domain.tokens import TokenRecord
 
-__all__ = ["audit_shape", "content_shape", "post_shape", "staff_shape", "token_shape"]
+__all__ = [
+    "audit_shape",
+    "content_shape",
+    "post_shape",
+    "receipt_shape",
+    "staff_shape",
+    "token_shape",
+]
 
 
 def content_shape(content: PostContent) -> dict[str, Any]:
@@ -81,4 +90,36 @@ def audit_shape(entry: AuditEntry) -> dict[str, Any]:
         "request_id": entry.request_id,
         "idempotency_key": entry.idempotency_key,
         "detail": entry.detail,
+    }
+
+
+def receipt_shape(receipt: Receipt) -> dict[str, Any]:
+    return {
+        "id": receipt.id,
+        "post": receipt.post_id,
+        "revision": receipt.revision,
+        "action": receipt.action,
+        "state": receipt.state,
+        "published_by": {
+            "staff": receipt.actor,
+            "kind": receipt.actor_kind,
+            "token_id": receipt.token_id,
+        },
+        "approval": dict(receipt.approval) if receipt.approval else None,
+        "gates": [dict(result) for result in receipt.gates],
+        "flipped_at": receipt.flipped_at,
+        "pages": list(receipt.pages),
+        "attempts": [_attempt_shape(attempt) for attempt in receipt.attempts],
+        "checks": [check.as_dict() for check in receipt.checks],
+        "verified_at": receipt.verified_at,
+        "seconds_to_verified": receipt.seconds_to_verified,
+    }
+
+
+def _attempt_shape(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "number": attempt.number,
+        "at": attempt.at,
+        "ok": attempt.ok,
+        "checks": [check.as_dict() for check in attempt.checks],
     }

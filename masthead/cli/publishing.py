@@ -13,6 +13,7 @@ from masthead.actions.context import OPERATOR
 from masthead.actions.drafts import find_post_by_slug
 from masthead.actions.publishing import publish_post
 from masthead.actions.receipts import MAX_PAGE, find_receipt, list_receipts
+from masthead.actions.shapes import receipt_shape
 from masthead.cli.context import open_database, operator_call
 from masthead.cli.output import ExitCode, emit_json, errors_to_exit_codes
 from masthead.domain.receipts import Receipt, ReceiptState
@@ -56,7 +57,7 @@ def posts_publish(
     if wait:
         receipt = _settled(engine, receipt, wait)
     if as_json:
-        emit_json({"receipt": receipt.as_dict(), "post": {"id": post.id, "slug": slug}})
+        emit_json({"receipt": receipt_shape(receipt), "post": {"id": post.id, "slug": slug}})
     else:
         typer.echo(f"{slug} is published (revision {done.post.revision}); receipt {receipt.id}:")
         _print_receipt(receipt)
@@ -83,7 +84,7 @@ def receipts_list(
     with errors_to_exit_codes(), reading(open_database()) as connection:
         found = list_receipts(connection, OPERATOR, state=state, limit=limit)
     if as_json:
-        emit_json([receipt.as_dict() for receipt in found])
+        emit_json([receipt_shape(receipt) for receipt in found])
         return
     for receipt in found:
         took = "-" if receipt.seconds_to_verified is None else f"{receipt.seconds_to_verified}s"
@@ -108,7 +109,7 @@ def receipts_show(
     with errors_to_exit_codes(), reading(open_database()) as connection:
         receipt = find_receipt(connection, OPERATOR, receipt_id)
     if as_json:
-        emit_json(receipt.as_dict())
+        emit_json(receipt_shape(receipt))
         return
     _print_receipt(receipt)
 

@@ -151,28 +151,6 @@ class Receipt:
             return None
         return round((self.verified_at - self.flipped_at).total_seconds(), 3)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "post": self.post_id,
-            "revision": self.revision,
-            "action": self.action.value,
-            "state": self.state.value,
-            "published_by": {
-                "staff": self.actor,
-                "kind": self.actor_kind,
-                "token_id": self.token_id,
-            },
-            "approval": dict(self.approval) if self.approval else None,
-            "gates": [dict(result) for result in self.gates],
-            "flipped_at": self.flipped_at.isoformat(),
-            "pages": list(self.pages),
-            "attempts": [attempt.as_dict() for attempt in self.attempts],
-            "checks": [check.as_dict() for check in self.checks],
-            "verified_at": self.verified_at.isoformat() if self.verified_at else None,
-            "seconds_to_verified": self.seconds_to_verified,
-        }
-
 
 def next_attempt(
     flipped_at: datetime, attempts: int, now: datetime, *, window: timedelta, backoff: Backoff

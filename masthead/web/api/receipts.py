@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from masthead.actions.receipts import MAX_PAGE, find_receipt, list_receipts
+from masthead.actions.shapes import receipt_shape
 from masthead.domain.receipts import Receipt, ReceiptAction, ReceiptState
 from masthead.web.api.deps import CallDep, ReadDep
 from masthead.web.api.schemas import RowId, decode_cursor, encode_cursor
@@ -68,7 +69,7 @@ class ReceiptList(BaseModel):
 
 
 def receipt_out(receipt: Receipt) -> ReceiptOut:
-    return ReceiptOut.model_validate(receipt.as_dict())
+    return ReceiptOut.model_validate(receipt_shape(receipt))
 
 
 def receipt_list(found: list[Receipt], limit: int) -> ReceiptList:
