@@ -197,10 +197,10 @@ def _post_addresses(context: PageContext) -> list[str]:
 
 def _sitemap(context: PageContext, _params: Params) -> Built:
     connection = context.connection
-    posts = public.list_published(connection, limit=SITEMAP_LIMIT)
+    posts = public.sitemap_posts(connection, limit=SITEMAP_LIMIT)
     tag_groups, author_groups = public.sitemap_groups(connection)
     body = context.renderer.sitemap(context.site, posts, tag_groups, author_groups)
-    return Page(body, XML, max((post.updated_at for post in posts), default=None))
+    return Page(body, XML, max((post.last_change for post in posts), default=None))
 
 
 def _robots(context: PageContext, _params: Params) -> Built:

@@ -10,10 +10,9 @@ from importlib import resources
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from masthead.domain.posts import PublishedPost
 from masthead.site import urls
 from masthead.site.pages import FeedPage, ListingPage, PostPage, SiteInfo
-from masthead.store.public import SitemapGroup
+from masthead.store.public import SitemapEntry
 
 __all__ = ["STYLESHEET", "Renderer"]
 
@@ -64,11 +63,11 @@ class Renderer:
     def sitemap(
         self,
         site: SiteInfo,
-        posts: Sequence[PublishedPost],
-        tag_groups: Sequence[SitemapGroup],
-        author_groups: Sequence[SitemapGroup],
+        posts: Sequence[SitemapEntry],
+        tag_groups: Sequence[SitemapEntry],
+        author_groups: Sequence[SitemapEntry],
     ) -> str:
-        newest = max((post.updated_at for post in posts), default=None)
+        newest = max((post.last_change for post in posts), default=None)
         return self.environment.get_template("sitemap.xml").render(
             site=site, posts=posts, tags=tag_groups, authors=author_groups, newest=newest
         )

@@ -25,7 +25,7 @@ from masthead.store.tags import tag_from_row
 
 __all__ = [
     "Filter",
-    "SitemapGroup",
+    "SitemapEntry",
     "count_published",
     "find_published",
     "find_published_slug",
@@ -39,6 +39,7 @@ __all__ = [
     "live_slugs",
     "published_by_id",
     "sitemap_groups",
+    "sitemap_posts",
 ]
 
 
@@ -175,12 +176,25 @@ def last_change(connection: Connection, which: Filter = Filter()) -> datetime | 
 
 
 @dataclass(frozen=True)
-class SitemapGroup:
+class SitemapEntry:
+    """A post, tag or author in the sitemap: its slug and when it last changed."""
+
     slug: str
     last_change: datetime
 
 
-def sitemap_groups(connection: Connection) -> tuple[list[SitemapGroup], list[SitemapGroup]]:
+def sitemap_posts(connection: Connection, *, limit: int) -> list[SitemapEntry]:
+    """Live posts for the sitemap, newest first: only the two columns it shows (a sitemap
+    of 10,000 posts must not load 10,000 bodies)."""
+    rows = connection.execute(
+        select(published_posts.c.slug, published_posts.c.updated_at)
+        .order_by(published_posts.c.published_at.desc(), published_posts.c.post_id.desc())
+        .limit(limit)
+    )
+    return [SitemapEntry(row.slug, row.updated_at) for row in rows]
+
+
+def sitemap_groups(connection: Connection) -> tuple[list[SitemapEntry], list[SitemapEntry]]:
     """Tags and authors that have published posts, each with its newest change."""
     tag_rows = connection.execute(
         select(tags.c.slug, _newest_change(published_tags))
@@ -195,8 +209,8 @@ def sitemap_groups(connection: Connection) -> tuple[list[SitemapGroup], list[Sit
         .order_by(staff.c.slug)
     )
     return (
-        [SitemapGroup(row[0], row[1]) for row in tag_rows],
-        [SitemapGroup(row[0], row[1]) for row in author_rows],
+        [SitemapEntry(row[0], row[1]) for row in tag_rows],
+        [SitemapEntry(row[0], row[1]) for row in author_rows],
     )
 
 
