@@ -149,8 +149,10 @@ def serve(
     """Serve the site over HTTP, with an in-process task worker unless --no-worker."""
     from masthead.queue.embedded import start_embedded_worker
     from masthead.web.app import create_app
+    from masthead.web.logs import configure_logging
     from masthead.web.server import run_server
 
+    configure_logging()
     settings = load_configuration()
     engine = open_database(settings)
     with errors_to_exit_codes():

@@ -130,6 +130,6 @@ def run_server(app: ASGIApp, settings: Settings, listening: socket.socket) -> No
     """Serve on a socket already bound (so a busy port is found before anything is said)."""
     host, port = listening.getsockname()[:2]
     config = server_config(
-        app, settings, host=host, port=port, log_level="warning", access_log=False
+        app, settings, host=host, port=port, log_level="warning", access_log=False, log_config=None
     )
     uvicorn.Server(config).run(sockets=[listening])
