@@ -63,7 +63,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     not_found = _not_found_responder(state.site)
     guarded = RefuseControlCharacters(site, _refusal(not_found))
     edge = EdgeGuard(guarded, settings, not_found)
-    return RequestLog(SecurityHeaders(RequestDatabase(edge, settings, engine)))
+    return RequestLog(
+        SecurityHeaders(RequestDatabase(edge, settings, engine)), state.metrics.observe
+    )
 
 
 def _refuse_weak_production(settings: Settings, engine: Engine) -> None:

@@ -51,11 +51,19 @@ def request_id(request: Request) -> str:
 
 def route_of(scope: Scope) -> str | None:
     """The pattern of the route that answered (`/api/v1/posts/{post_id}`), if one did."""
-    route = scope.get("route")
+    route = scope.get("route") or _route_by_endpoint(scope)
     pattern = getattr(route, "path", None)
     if route is None or isinstance(route, Mount) or not isinstance(pattern, str):
         return None
     return str(scope.get("root_path", "")) + pattern
+
+
+def _route_by_endpoint(scope: Scope) -> object | None:
+    """FastAPI names only its own routes in the scope; a plain route, by its endpoint."""
+    endpoint, router = scope.get("endpoint"), getattr(scope.get("app"), "router", None)
+    if endpoint is None or router is None:
+        return None
+    return next((r for r in router.routes if getattr(r, "endpoint", None) is endpoint), None)
 
 
 class RequestLog:
@@ -72,22 +80,27 @@ class RequestLog:
         given = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
         scope.setdefault("state", {})[SCOPE_KEY] = ident = _accepted(given)
         token = REQUEST_ID.set(ident)
-        started, status = time.perf_counter(), 500
+        started, status, logged = time.perf_counter(), 500, False
 
         async def answer(message: Message) -> None:
-            nonlocal status
+            nonlocal status, logged
             if message["type"] == "http.response.start":
                 status = message["status"]
                 MutableHeaders(scope=message)["X-Request-Id"] = ident
+            elif not message.get("more_body", False) and not logged:
+                logged = True  # before the last byte: a client never outruns its own count
+                self._finished(scope, status, started)
             await send(message)
 
         try:
             await self.app(scope, receive, answer)
         finally:
-            self._finished(scope, status, time.perf_counter() - started)
+            if not logged:
+                self._finished(scope, status, started)
             REQUEST_ID.reset(token)
 
-    def _finished(self, scope: Scope, status: int, seconds: float) -> None:
+    def _finished(self, scope: Scope, status: int, started: float) -> None:
+        seconds = time.perf_counter() - started
         method, route = scope["method"], route_of(scope)
         fields = {"method": method, "route": route or scope["path"], "status": status}
         _log.info("request", extra={**fields, "duration_ms": round(seconds * 1000, 2)})
