@@ -91,6 +91,22 @@ def test_an_api_call_logs_its_route_pattern_and_its_enqueued_task_carries_the_id
     assert not [line for line in server.lines if any(secret in line for secret in secrets)]
 
 
+def test_an_edge_refusal_is_logged_with_its_request_id_and_never_the_secret_tried(
+    served: tuple[Served, str],
+) -> None:
+    server, _token = served
+    tried = "a-wrong-edge-secret-0123456789abcdef"
+    headers = {EDGE_HEADER: tried, "X-Request-Id": "refused-1"}
+    response = httpx.get(f"{server.url}/api/v1/me", headers=headers, timeout=20)
+    assert response.status_code == 404
+    assert response.headers["x-request-id"] == "refused-1"
+    refusal = server.wait_for_record(message="edge_refused", request_id="refused-1")
+    assert (refusal["reason"], refusal["path"]) == ("wrong", "/api/v1/me")
+    line = server.wait_for_record(message="request", request_id="refused-1")
+    assert (line["route"], line["status"]) == ("/api/v1/me", 404)
+    assert not [line for line in server.lines if tried in line]
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
