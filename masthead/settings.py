@@ -110,6 +110,12 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a request waits for a database connection before a 503.",
     )
+    shutdown_grace_seconds: int = Field(
+        20,
+        ge=1,
+        description="On SIGTERM, how long `masthead serve` lets requests in flight finish "
+        "(it accepts no new ones) before it cuts them off; then its worker stops.",
+    )
     # --- task queue (durations in seconds) ---
     queue_lease_seconds: float = Field(
         30.0, gt=0, description="How long a claimed run is owned without a heartbeat."

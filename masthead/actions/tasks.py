@@ -7,6 +7,7 @@ retrying or cancelling a task, are for editors and admins.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,6 +37,9 @@ __all__ = [
     "show_task",
 ]
 
+_log = logging.getLogger("masthead.tasks")
+"""Its lines carry the id of the request that enqueued (tasks keep no request id)."""
+
 MAX_PAGE = 500
 MAX_TASK_ID = 2**31 - 1
 
@@ -49,6 +53,7 @@ class Enqueued:
 def enqueue(connection: Connection, new: NewTask, *, at: datetime) -> Enqueued:
     """Queue a task in the caller's transaction; workers hear of it when that commits."""
     task_id, created = task_store.insert_task(connection, new, at)
+    _log.info("task enqueued", extra={"task_id": task_id, "kind": new.kind, "new": created})
     if created and (new.not_before is None or new.not_before <= at):
         task_store.notify(connection)
     return Enqueued(task_id, created)

@@ -146,11 +146,17 @@ def serve(
         bool, typer.Option(help="Run a task worker in this process (turn off for separate ones).")
     ] = True,
 ) -> None:
-    """Serve the site over HTTP, with an in-process task worker unless --no-worker."""
+    """Serve the site over HTTP, with an in-process task worker unless --no-worker.
+
+    On SIGTERM: stop accepting, let requests in flight finish (within
+    MASTHEAD_SHUTDOWN_GRACE_SECONDS), stop the worker as the queue does, exit 0.
+    """
     from masthead.queue.embedded import start_embedded_worker
     from masthead.web.app import create_app
+    from masthead.web.logs import configure_logging
     from masthead.web.server import run_server
 
+    configure_logging()
     settings = load_configuration()
     engine = open_database(settings)
     with errors_to_exit_codes():

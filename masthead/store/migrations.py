@@ -10,7 +10,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
-__all__ = ["current_revision", "downgrade", "head_revision", "migrate", "migration_config"]
+__all__ = [
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "migrate",
+    "migration_config",
+    "revision_on",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -38,7 +45,12 @@ def downgrade(engine: Engine, target: str) -> None:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return revision_on(connection)
+
+
+def revision_on(connection: Connection) -> str | None:
+    """The schema revision of the database behind `connection` (None: never migrated)."""
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision() -> str | None:

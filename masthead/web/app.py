@@ -29,6 +29,7 @@ from masthead.web.idempotency import Idempotency
 from masthead.web.problems import RETRY_AFTER_SECONDS, problem
 from masthead.web.public import error_page, public_routes
 from masthead.web.rate_limits import RateLimits
+from masthead.web.request_log import RequestLog
 from masthead.web.state import AppState, app_state
 from masthead.web.waiting import ReceiptWait
 
@@ -62,7 +63,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     not_found = _not_found_responder(state.site)
     guarded = RefuseControlCharacters(site, _refusal(not_found))
     edge = EdgeGuard(guarded, settings, not_found)
-    return SecurityHeaders(RequestDatabase(edge, settings, engine))
+    return RequestLog(
+        SecurityHeaders(RequestDatabase(edge, settings, engine)), state.metrics.observe
+    )
 
 
 def _refuse_weak_production(settings: Settings, engine: Engine) -> None:

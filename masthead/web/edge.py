@@ -8,7 +8,6 @@ line. The public site never needs the secret.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -62,7 +61,7 @@ class EdgeGuard:
                 stored = stored_digests(connection)
         except DATABASE_AWAY:
             # the database is away or busy: the configured secrets still hold
-            log.warning(json.dumps({"event": "edge_secrets_unreadable"}))
+            log.warning("edge_secrets_unreadable")
             stored = []
         return matches_any(presented, [*self.configured, *stored])
 
@@ -73,14 +72,5 @@ def is_internal(path: str) -> bool:
 
 def _log_refusal(scope: Scope, reason: str) -> None:
     client = scope.get("client") or ("?", 0)
-    log.warning(
-        json.dumps(
-            {
-                "event": "edge_refused",
-                "reason": reason,
-                "method": scope.get("method"),
-                "path": scope.get("path"),
-                "client": client[0],
-            }
-        )
-    )
+    fields = {"reason": reason, "method": scope.get("method"), "path": scope.get("path")}
+    log.warning("edge_refused", extra={**fields, "client": client[0]})

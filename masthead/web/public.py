@@ -1,4 +1,4 @@
-"""The public site's routes, one per kind of page in the page table, and `/healthz`."""
+"""The public site's routes, one per kind of page in the page table, `/healthz` and `/readyz`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from masthead.actions.health import check_database
+from masthead.actions.health import check_database, is_migrated
 from masthead.actions.public_site import PublicSite
 from masthead.domain.pages import Page, Redirect
 from masthead.web.conditional import conditional_response
@@ -59,9 +59,22 @@ def healthz(request: Request) -> Response:
     return PlainTextResponse("ok\n", headers=NO_STORE)
 
 
+def readyz(request: Request) -> Response:
+    """`ready` while the database answers and its schema is the newest; 503 otherwise."""
+    try:
+        with request_unit(request).transaction() as connection:
+            ready = is_migrated(connection)
+    except DATABASE_AWAY:
+        ready = False
+    if not ready:
+        return PlainTextResponse("not ready\n", status_code=503, headers=NO_STORE)
+    return PlainTextResponse("ready\n", headers=NO_STORE)
+
+
 def public_routes(site: PublicSite) -> list[BaseRoute]:
     routes: list[BaseRoute] = [
         Route(pattern, _endpoint(name), name=name) for name, pattern in site.routes
     ]
     routes.append(Route("/healthz", healthz))
+    routes.append(Route("/readyz", readyz))
     return routes

@@ -11,12 +11,17 @@ holds its connection forever. The protocol here bounds both, per request:
   first byte on a kept-alive connection, is answered `408` and the connection closed.
 
 An idle kept-alive connection is closed after `keep_alive_seconds`, as uvicorn does.
+
+On SIGTERM (or SIGINT) the server stops accepting, lets the requests in flight finish for
+up to `shutdown_grace_seconds`, cuts off the rest, and `run_server` returns.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import uvicorn
@@ -122,14 +127,29 @@ def server_config(
         port=port,
         http=_protocol(settings),
         timeout_keep_alive=settings.keep_alive_seconds,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         **options,
     )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, returning after a graceful shutdown rather than dying by the signal.
+
+    uvicorn raises a caught SIGTERM or SIGINT again once it has shut down, so the process
+    dies of it; Masthead's caller then still has its worker to stop, and exits 0.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
 
 
 def run_server(app: ASGIApp, settings: Settings, listening: socket.socket) -> None:
     """Serve on a socket already bound (so a busy port is found before anything is said)."""
     host, port = listening.getsockname()[:2]
     config = server_config(
-        app, settings, host=host, port=port, log_level="warning", access_log=False
+        app, settings, host=host, port=port, log_level="warning", access_log=False, log_config=None
     )
-    uvicorn.Server(config).run(sockets=[listening])
+    _Server(config).run(sockets=[listening])

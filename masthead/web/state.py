@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
 from masthead.actions.public_site import PublicSite
 from masthead.settings import Settings
+from masthead.web.metrics import RequestMetrics
 
 __all__ = ["AppState", "app_state"]
 
@@ -16,6 +17,7 @@ __all__ = ["AppState", "app_state"]
 class AppState:
     settings: Settings
     site: PublicSite
+    metrics: RequestMetrics = field(default_factory=RequestMetrics)
 
 
 def app_state(request: Request) -> AppState:

@@ -7,7 +7,6 @@ request's single connection.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -22,12 +21,11 @@ from masthead.domain.posts import RevisionSource
 from masthead.errors import PreconditionRequired, Unauthenticated
 from masthead.settings import Settings
 from masthead.web.database import request_unit
+from masthead.web.request_log import request_id
 from masthead.web.state import app_state
 
 __all__ = ["CallDep", "ChangeDep", "ReadDep", "SettingsDep", "WriteDep", "revision_etag"]
 
-REQUEST_ID_HEADER = "x-request-id"
-MAX_REQUEST_ID = 64
 MAX_REVISION = 2**31 - 1
 """The largest revision number either database can hold."""
 
@@ -37,14 +35,6 @@ def _bearer(request: Request) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("send a staff token: Authorization: Bearer …")
     return token.strip()
-
-
-def _request_id(request: Request) -> str:
-    """The caller's request id if it is a sane one, else a new one."""
-    given = request.headers.get(REQUEST_ID_HEADER, "")
-    if 0 < len(given) <= MAX_REQUEST_ID and given.isprintable():
-        return given
-    return uuid.uuid4().hex
 
 
 def current_call(request: Request) -> Call:
@@ -58,7 +48,7 @@ def current_call(request: Request) -> Call:
         at=now,
         settings=app_state(request).settings,
         source=RevisionSource.API,
-        request_id=_request_id(request),
+        request_id=request_id(request),
         idempotency_key=request.headers.get("idempotency-key"),
     )
     if needs_use_noted(call, known.last_used_at):

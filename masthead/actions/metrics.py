@@ -1,0 +1,43 @@
+"""What `/api/v1/metrics` reports from the database: admins only.
+
+Read at scrape time, so the figures are whole across server processes and workers:
+receipts by action and state (publishes and their verification), finished task runs by
+kind and outcome, the queue's depth, and runs whose lease has expired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from masthead.actions.auth import require_admin
+from masthead.domain.permissions import Actor
+from masthead.store import figures
+
+__all__ = ["Figures", "read_figures"]
+
+Counts = dict[tuple[str, str], int]
+
+
+@dataclass(frozen=True)
+class Figures:
+    receipts: Counts
+    """(action, state) → receipts: `publish`/`unpublish`/`archive`; `verified`, `unverified` …"""
+    runs: Counts
+    """(kind, outcome) → finished runs."""
+    pending: Counts
+    """(kind, state) → tasks `queued` or `running`."""
+    expired_leases: int
+
+
+def read_figures(connection: Connection, actor: Actor, now: datetime) -> Figures:
+    """The database's figures, in one read transaction (a consistent snapshot)."""
+    require_admin(actor)
+    return Figures(
+        receipts=figures.receipt_counts(connection),
+        runs=figures.run_counts(connection),
+        pending=figures.pending_tasks(connection),
+        expired_leases=figures.expired_leases(connection, now),
+    )

@@ -1,0 +1,84 @@
+"""The server's log lines: one JSON object a line off a terminal, readable text on one.
+
+Every line a request causes carries its request id: the id lives in a context variable
+that the request's task and its handler threads share, and the formatter adds it. A
+line's extra fields (`logger.info("request", extra={"status": 200})`) become its keys.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import TextIO
+
+__all__ = ["REQUEST_ID", "JsonLines", "ReadableLines", "configure_logging"]
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("masthead_request_id", default=None)
+"""The id of the request being served here, if any."""
+
+_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+class _WithRequestId(logging.Filter):
+    """Adds the current request's id to each record that lacks one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = REQUEST_ID.get()
+        return True
+
+
+def _fields(record: logging.LogRecord) -> dict[str, object]:
+    extra = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+    if extra.get("request_id") is None:
+        extra.pop("request_id", None)
+    return extra
+
+
+def _when(record: logging.LogRecord) -> str:
+    moment = datetime.fromtimestamp(record.created, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class JsonLines(logging.Formatter):
+    """`{"time", "level", "logger", "message", …extra}` on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": _when(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            **_fields(record),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str, ensure_ascii=False)
+
+
+class ReadableLines(logging.Formatter):
+    """`TIME LEVEL logger: message key=value …` for a person at a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        pairs = " ".join(f"{key}={value}" for key, value in _fields(record).items())
+        text = f"{_when(record)} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        text = f"{text} {pairs}" if pairs else text
+        if record.exc_info:
+            text = f"{text}\n{self.formatException(record.exc_info)}"
+        return text
+
+
+def configure_logging(stream: TextIO | None = None, level: int = logging.INFO) -> None:
+    """Send every logger's lines to `stream` (stderr): JSON unless it is a terminal."""
+    stream = stream or sys.stderr
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(_WithRequestId())
+    handler.setFormatter(ReadableLines() if stream.isatty() else JsonLines())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
