@@ -8,7 +8,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from masthead.store.schema import edge_secrets
 
-__all__ = ["active_digests", "add_digest", "retire_digest"]
+__all__ = ["active_digests", "active_labels", "add_digest", "retire_digest"]
 
 
 def active_digests(connection: Connection) -> list[str]:
@@ -33,3 +33,13 @@ def retire_digest(connection: Connection, digest: str, at: datetime) -> bool:
         .values(retired_at=at)
     )
     return result.rowcount > 0
+
+
+def active_labels(connection: Connection) -> list[str]:
+    """The labels of the stored edge secrets that are not retired, oldest first."""
+    rows = connection.execute(
+        select(edge_secrets.c.label)
+        .where(edge_secrets.c.retired_at.is_(None))
+        .order_by(edge_secrets.c.id)
+    ).scalars()
+    return list(rows)

@@ -10,7 +10,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
-__all__ = ["current_revision", "downgrade", "head_revision", "migrate", "migration_config"]
+__all__ = [
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "is_known_revision",
+    "migrate",
+    "migration_config",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -43,3 +50,9 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(migration_config()).get_current_head()
+
+
+def is_known_revision(revision: str) -> bool:
+    """Whether this code's migrations name `revision` (a newer schema's are unknown)."""
+    script = ScriptDirectory.from_config(migration_config())
+    return any(step.revision == revision for step in script.walk_revisions())
