@@ -14,19 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, update
 
 from masthead.actions.drafts import PostFields, create_post
 from masthead.actions.publishing import publish_post
 from masthead.actions.tasks import enqueue
 from masthead.domain.tasks import NewTask, Worker
 from masthead.store import workers as worker_store
-from masthead.store.engine import open_engine, reading, writing
-from masthead.store.schema import metadata, receipts, tasks
+from masthead.store.engine import open_engine, writing
+from masthead.store.schema import receipts, tasks
 from tests.cli_support import assert_no_traceback, masthead
 from tests.conftest import LiveServer, settings_for
 from tests.databases import DatabaseFactory
 from tests.operators import call_as
+from tests.ops_support import row_counts
 
 PUBLIC_URL = "https://blog.example.test"
 SECRET = "s" * 40
@@ -88,24 +89,16 @@ def _codes(document: dict[str, Any]) -> dict[str, str]:
     return {finding["code"]: finding["severity"] for finding in document["findings"]}
 
 
-def _row_counts(engine: Engine) -> dict[str, int]:
-    with reading(engine) as connection:
-        return {
-            table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
-            for table in metadata.sorted_tables
-        }
-
-
 def test_a_healthy_site_exits_0_with_no_error_or_warning(any_site: Site) -> None:
     site = any_site
-    before = _row_counts(site.engine)
+    before = row_counts(site.engine)
     code, document = site.doctor()
     assert code == 0, document
     assert document["ok"] is True
     assert document["counts"]["error"] == document["counts"]["warning"] == 0
     assert {"queue_depth"} <= set(_codes(document))
     assert all(finding["message"] for finding in document["findings"])
-    assert _row_counts(site.engine) == before  # doctor only reads
+    assert row_counts(site.engine) == before  # doctor only reads
 
 
 def test_a_failed_task_is_a_warning(site: Site) -> None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 import typer
 
+from masthead.actions.backup import backup_database, restore_database
 from masthead.actions.doctor import diagnose
-from masthead.actions.setup import open_database
+from masthead.actions.setup import open_database as engine_for
 from masthead.actions.verification import http_fetcher
-from masthead.cli.context import load_configuration, now
-from masthead.cli.output import ExitCode, emit_json, errors_to_exit_codes
+from masthead.cli.context import load_configuration, now, open_database
+from masthead.cli.output import ExitCode, emit_json, errors_to_exit_codes, progress_bar
 from masthead.domain.diagnostics import Finding, counts, is_problem
 
 __all__ = ["ops_app"]
@@ -24,6 +26,12 @@ ops_app = typer.Typer(
 )
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document on stdout; text goes to stderr.")
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Replace what is there (a file, or a database's content).")
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Check and say what would be done; change nothing.")
 ]
 FETCH_TIMEOUT_SECONDS = 10.0
 
@@ -48,7 +56,7 @@ def doctor(as_json: JsonOption = False) -> None:
     """
     settings = load_configuration()
     with errors_to_exit_codes(as_json), httpx.Client(timeout=FETCH_TIMEOUT_SECONDS) as client:
-        engine = open_database(settings)
+        engine = engine_for(settings)  # unchecked: an unmigrated database is a finding
         try:
             findings = diagnose(engine, settings, http_fetcher(settings, client), now())
         finally:
@@ -73,3 +81,74 @@ def _doctor_exit(findings: Sequence[Finding], problems: Sequence[Finding]) -> Ex
 def _finding_line(finding: Finding) -> str:
     fix = f"  → {finding.command}" if finding.command else ""
     return f"{finding.severity.value:7} {finding.code}: {finding.message}{fix}"
+
+
+@ops_app.command("backup")
+def backup(
+    to: Annotated[Path, typer.Option("--to", help="The backup file to write.")],
+    force: ForceOption = False,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a consistent backup while the site serves, and FILE.manifest.json beside it.
+
+    SQLite: its online backup; PostgreSQL: pg_dump's custom format (pg_dump must be on
+    PATH). The file appears under its name whole, or not at all.
+    """
+    settings = load_configuration()
+    engine = open_database(settings)
+    with errors_to_exit_codes(as_json), progress_bar("Backing up", not as_json) as progress:
+        report = backup_database(
+            engine, to, now=now(), force=force, dry_run=dry_run, progress=progress
+        )
+    verb = "would write" if dry_run else "wrote"
+    manifest = report.manifest
+    rows = sum(manifest.counts.values())
+    _say(f"{verb} {to} ({manifest.size} bytes, {rows} rows, schema {manifest.revision})", as_json)
+    action = {"action": "backup", "path": str(to), "done": not dry_run}
+    document = {
+        "ok": True,
+        "actions": [action],
+        "counts": dict(manifest.counts),
+        **report.as_dict(),
+    }
+    _finish(document, as_json, ExitCode.OK)
+
+
+@ops_app.command("restore")
+def restore(
+    file: Annotated[Path, typer.Argument(help="A backup written by `masthead ops backup`.")],
+    force: ForceOption = False,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Restore a backup: its checksum and schema checked first, a database with content
+    refused without --force; then its rows compared with the manifest (exit 1 if they
+    differ) and the schema migrated to the newest. Stop the servers and workers first.
+    """
+    settings = load_configuration()
+    engine = open_database(settings, schema=False)
+    with errors_to_exit_codes(as_json), progress_bar("Restoring", not as_json) as progress:
+        report = restore_database(engine, file, force=force, dry_run=dry_run, progress=progress)
+    engine.dispose()
+    for table, (want, have) in report.differences.items():
+        _say(f"{table}: {want} rows in the manifest, {have} restored", as_json)
+    verb = "would restore" if dry_run else "restored"
+    _say(f"{verb} {file} (schema {report.manifest.revision})", as_json)
+    findings = [
+        {
+            "code": "count_mismatch",
+            "severity": "error",
+            "table": table,
+            "manifest": want,
+            "restored": have,
+        }
+        for table, (want, have) in report.differences.items()
+    ]
+    document = {
+        "ok": not findings,
+        "actions": [{"action": "restore", "path": str(file), "done": not dry_run}],
+        "findings": findings,
+        **report.as_dict(),
+    }
+    _finish(document, as_json, ExitCode.PROBLEMS if findings else ExitCode.OK)

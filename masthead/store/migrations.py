@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
 __all__ = [
+    "connection_revision",
     "current_revision",
     "downgrade",
     "head_revision",
@@ -45,7 +46,12 @@ def downgrade(engine: Engine, target: str) -> None:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return connection_revision(connection)
+
+
+def connection_revision(connection: Connection) -> str | None:
+    """The schema revision, read on an open connection (inside its transaction)."""
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision() -> str | None:
