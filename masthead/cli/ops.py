@@ -14,10 +14,12 @@ import typer
 from masthead.actions.backup import backup_database, restore_database
 from masthead.actions.doctor import diagnose
 from masthead.actions.setup import open_database as engine_for
+from masthead.actions.site_check import check_site, plan_site_check
 from masthead.actions.verification import http_fetcher
 from masthead.cli.context import load_configuration, now, open_database
 from masthead.cli.output import ExitCode, emit_json, errors_to_exit_codes, progress_bar
 from masthead.domain.diagnostics import Finding, counts, is_problem
+from masthead.store.engine import reading
 
 __all__ = ["ops_app"]
 
@@ -152,3 +154,38 @@ def restore(
         **report.as_dict(),
     }
     _finish(document, as_json, ExitCode.PROBLEMS if findings else ExitCode.OK)
+
+
+@ops_app.command("verify-site")
+def verify_site(
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=64, help="Pages fetched at once.")
+    ] = 8,
+    as_json: JsonOption = False,
+) -> None:
+    """Re-fetch every published post and every listing page, with the checks of publish
+    verification: what the database says is live, against what readers get.
+
+    Exits 0 when every page is right, 1 when any is not (each one listed).
+    """
+    settings = load_configuration()
+    engine = open_database(settings)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    with (
+        errors_to_exit_codes(as_json),
+        httpx.Client(timeout=FETCH_TIMEOUT_SECONDS, limits=limits) as client,
+        progress_bar("Fetching", not as_json) as progress,
+    ):
+        with reading(engine) as connection:
+            plan = plan_site_check(connection, settings)
+        fetch = http_fetcher(settings, client)
+        report = check_site(plan, fetch, concurrency=concurrency, progress=progress)
+    for problem in report.problems:
+        found = problem.as_dict()
+        _say(f"error   {found['code']}: {problem.path}: {found['message']}", as_json)
+    _say(
+        f"checked {report.posts} posts and {report.pages} other pages: "
+        f"{len(report.problems)} wrong",
+        as_json,
+    )
+    _finish(report.as_dict(), as_json, ExitCode.PROBLEMS if report.problems else ExitCode.OK)
