@@ -67,7 +67,7 @@ def _settings(settings: Settings) -> Iterator[Finding]:
                 "edge_secret_short",
                 ERROR,
                 f"an edge secret in MASTHEAD_EDGE_SECRETS is shorter than {MIN_EDGE_SECRET_LENGTH}",
-                "set MASTHEAD_EDGE_SECRETS (see docs/runbooks/doctor.md)",
+                "set MASTHEAD_EDGE_SECRETS to a longer secret",
             )
 
 
@@ -126,14 +126,14 @@ def _edge(settings: Settings, labels: list[str]) -> Iterator[Finding]:
             "edge_secret_missing",
             ERROR if settings.env == "production" else WARNING,
             "no edge secret: the internal API refuses every call",
-            "set MASTHEAD_EDGE_SECRETS (see docs/runbooks/doctor.md)",
+            "masthead ops rotate-edge-secret",
         )
     if settings.env == "production" and DEMO_LABEL in labels:
         yield Finding(
             "edge_secret_demo",
             ERROR,
             "a demo edge secret (from `masthead demo-access`) is accepted in production",
-            "set MASTHEAD_EDGE_SECRETS (see docs/runbooks/doctor.md)",
+            "masthead ops rotate-edge-secret, then --finish",
         )
 
 

@@ -13,13 +13,14 @@ import typer
 
 from masthead.actions.backup import backup_database, restore_database
 from masthead.actions.doctor import diagnose
+from masthead.actions.edge_rotation import finish_rotation, start_rotation
 from masthead.actions.setup import open_database as engine_for
 from masthead.actions.site_check import check_site, plan_site_check
 from masthead.actions.verification import http_fetcher
-from masthead.cli.context import load_configuration, now, open_database
+from masthead.cli.context import load_configuration, now, open_database, operator_call
 from masthead.cli.output import ExitCode, emit_json, errors_to_exit_codes, progress_bar
 from masthead.domain.diagnostics import Finding, counts, is_problem
-from masthead.store.engine import reading
+from masthead.store.engine import reading, writing
 
 __all__ = ["ops_app"]
 
@@ -189,3 +190,41 @@ def verify_site(
         as_json,
     )
     _finish(report.as_dict(), as_json, ExitCode.PROBLEMS if report.problems else ExitCode.OK)
+
+
+@ops_app.command("rotate-edge-secret")
+def rotate_edge_secret(
+    finish: Annotated[
+        bool, typer.Option("--finish", help="Retire every stored secret but the newest.")
+    ] = False,
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Step one: add a new edge secret beside the old ones and print it once (both work at
+    once, on every server, without a restart). Then, once every client uses it: --finish.
+
+    The new secret is printed before it is committed: unless the command exits 0, it is not
+    valid, and running it again makes another. Secrets from MASTHEAD_EDGE_SECRETS are
+    reported, never changed.
+    """
+    engine = open_database()
+    call = operator_call()
+    with errors_to_exit_codes(as_json), writing(engine, commit=not dry_run) as connection:
+        step = finish_rotation if finish else start_rotation
+        rotation = step(connection, call, dry_run=dry_run)
+        if rotation.secret and not as_json:
+            typer.echo(rotation.secret)  # the one time it is shown: before the commit
+    if rotation.added:
+        verb = "would add" if dry_run else "added"
+        _say(f"{verb} {rotation.added!r}; the old secrets stay valid until --finish", True)
+    for label in rotation.retired:
+        _say(f"{'would retire' if dry_run else 'retired'} {label!r}", True)
+    if finish and not rotation.retired:
+        _say("nothing to retire: one stored secret (or none) is in use", True)
+    if rotation.environment:
+        _say(
+            f"{rotation.environment} secret(s) from MASTHEAD_EDGE_SECRETS stay valid: "
+            "only you can change them (edit the setting, restart the servers)",
+            True,
+        )
+    _finish(rotation.as_dict(), as_json, ExitCode.OK)
