@@ -173,7 +173,7 @@ def _queue(figures: QueueFigures, now: datetime) -> Iterator[Finding]:
             "runs_past_lease",
             WARNING,
             f"{figures.past_lease} runs are past their lease",
-            "masthead tasks list --state running",
+            "masthead ops requeue-lost",
         )
     if figures.failed_since:
         yield Finding(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ import typer
 from masthead.actions.backup import backup_database, restore_database
 from masthead.actions.doctor import diagnose
 from masthead.actions.edge_rotation import finish_rotation, start_rotation
+from masthead.actions.housekeeping import prune_records, requeue_lost
 from masthead.actions.setup import open_database as engine_for
 from masthead.actions.site_check import check_site, plan_site_check
 from masthead.actions.verification import http_fetcher
@@ -228,3 +230,48 @@ def rotate_edge_secret(
             True,
         )
     _finish(rotation.as_dict(), as_json, ExitCode.OK)
+
+
+@ops_app.command("requeue-lost")
+def requeue_lost_command(dry_run: DryRunOption = False, as_json: JsonOption = False) -> None:
+    """Run the reaper once, now: runs past their lease are marked lost and their tasks
+    queued again (or failed, after too many lost runs). A second run finds nothing."""
+    engine = open_database()
+    with errors_to_exit_codes(as_json), writing(engine, commit=not dry_run) as connection:
+        report = requeue_lost(connection, operator_call())
+    verb = "would requeue" if dry_run else "requeued"
+    _say(f"{verb} {len(report.requeued)} tasks; failed {len(report.failed)}", as_json)
+    _finish({"dry_run": dry_run, **report.as_dict()}, as_json, ExitCode.OK)
+
+
+def _duration(text: str) -> timedelta:
+    """`30d`, `12h`, `90m`: a number and a unit (days, hours, minutes)."""
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    number, unit = text[:-1], text[-1:]
+    if unit not in units or not number.isdigit():
+        raise typer.BadParameter("a number and a unit: 30d, 12h or 90m")
+    return timedelta(**{units[unit]: int(number)})
+
+
+@ops_app.command("prune")
+def prune(
+    older_than: Annotated[
+        str, typer.Option("--older-than", metavar="AGE", help="How old: 30d, 12h or 90m.")
+    ] = "30d",
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete finished task runs (and succeeded or cancelled tasks), the earlier attempts
+    of receipts and expired idempotency keys older than AGE. Receipts, approvals and
+    events stay: they are the editorial record. A second run deletes nothing."""
+    age = _duration(older_than)
+    engine = open_database()
+    with errors_to_exit_codes(as_json), writing(engine, commit=not dry_run) as connection:
+        report = prune_records(connection, operator_call(), age)
+    document = report.as_dict()
+    verb = "would delete" if dry_run else "deleted"
+    counted = ", ".join(
+        f"{count} {name.replace('_', ' ')}" for name, count in document["counts"].items()
+    )
+    _say(f"{verb}: {counted}", as_json)
+    _finish({"dry_run": dry_run, **document}, as_json, ExitCode.OK)
