@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "CODES",
+    "BackupRefused",
     "BodyTooLarge",
     "Conflict",
     "DatabaseUnavailable",
@@ -126,6 +127,29 @@ CODES = _codes(
         "the address and port to serve on are taken or not ours to use",
         in_api=False,
     ),
+    ErrorCode("backup_exists", Kind.CONFLICT, "the backup's file is there already", in_api=False),
+    ErrorCode(
+        "backup_corrupt",
+        Kind.CONFLICT,
+        "a backup's checksum or manifest does not match its file",
+        in_api=False,
+    ),
+    ErrorCode(
+        "schema_newer",
+        Kind.CONFLICT,
+        "the backup's schema is newer than this code knows",
+        in_api=False,
+    ),
+    ErrorCode(
+        "database_not_empty",
+        Kind.CONFLICT,
+        "a restore would overwrite a database that holds content",
+        in_api=False,
+    ),
+    ErrorCode("backup_failed", Kind.CONFLICT, "pg_dump or pg_restore said no", in_api=False),
+    ErrorCode(
+        "tool_missing", Kind.CONFLICT, "a program the command needs is not on PATH", in_api=False
+    ),
     ErrorCode("handler_error", Kind.TASK, "the task's handler raised"),
     ErrorCode("timeout", Kind.TASK, "the task's handler ran past its timeout"),
     ErrorCode("permanent_error", Kind.TASK, "the handler said its work can never succeed"),
@@ -222,6 +246,12 @@ class NotMigrated(DatabaseUnavailable):
 
 class InsecureConfiguration(MastheadError):
     code = "insecure_configuration"
+
+
+class BackupRefused(MastheadError):
+    """A backup or restore that would lose or corrupt data, or cannot be made here."""
+
+    code = "backup_exists"
 
 
 class UnusablePath(MastheadError):

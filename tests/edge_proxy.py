@@ -4,6 +4,7 @@ It stands in for what cannot run here (a remote CDN). `warm(paths)` fills its ca
 from the origin; then it answers the first `stale_for` requests of a path from the cache,
 and passes the later ones through (refreshing the cache). With `stale_for=None` it never
 passes through: an edge that keeps serving the old site. `delay` slows every answer.
+`tamper[path]` rewrites what the path answers: an edge that serves the wrong page.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,6 +24,7 @@ class EdgeProxy:
         self.origin = origin
         self.stale_for = stale_for
         self.delay = delay
+        self.tamper: dict[str, Callable[[bytes], bytes]] = {}
         self.cache: dict[str, tuple[int, str, bytes]] = {}
         self.served_stale: Counter[str] = Counter()
         self.requests = 0  # how many GETs have come in
@@ -63,6 +65,8 @@ class EdgeProxy:
                 if proxy.delay:
                     time.sleep(proxy.delay)
                 status, kind, body = proxy.answer(self.path)
+                if self.path in proxy.tamper:
+                    body = proxy.tamper[self.path](body)
                 self.send_response(status)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))

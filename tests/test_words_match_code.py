@@ -483,9 +483,9 @@ SAMPLE = """\
 ---
 dek: "What masthead build does."
 ---
-Run `masthead posts list --json`, then `masthead ops backup`.
+Run `masthead posts list --json`, then `masthead ops teleport`.
 
-* `masthead ops backup --out x` is still to come.
+* `masthead ops teleport --out x` is still to come.
 
 Then:
 
@@ -515,7 +515,7 @@ def test_the_scanner_flags_what_it_should(routes: list[Route]) -> None:
     found = _sample_findings(routes)
     expected = [
         "sample.md:2: `masthead build does.`: `masthead build` is not a command",
-        "sample.md:4: `masthead ops backup`: `masthead ops` is not a command",
+        "sample.md:4: `masthead ops teleport`: `masthead ops teleport` is not a command",
         "sample.md:16: `masthead worker --id w1`: `masthead worker` has no option --id",
         "sample.md:13: `POST /api/v1/posts/some-slug/submit`: the API takes a number there",
         "sample.md:14: `POST /api/v1/posts/some-slug/checks`: no such path",

@@ -11,9 +11,17 @@ from masthead.actions.context import Call, record_audit
 from masthead.domain.secrets import digest
 from masthead.store.edge_secrets import active_digests, add_digest
 
-__all__ = ["EDGE_SECRET_BYTES", "add_edge_secret", "new_edge_secret", "stored_digests"]
+__all__ = [
+    "EDGE_SECRET_BYTES",
+    "MIN_EDGE_SECRET_LENGTH",
+    "add_edge_secret",
+    "new_edge_secret",
+    "stored_digests",
+]
 
 EDGE_SECRET_BYTES = 32
+MIN_EDGE_SECRET_LENGTH = 32
+"""The shortest edge secret production accepts (as the web app refuses to start without)."""
 
 
 def new_edge_secret() -> str:

@@ -42,6 +42,7 @@ __all__ = [
     "archive_post",
     "block_receipt",
     "cancel_scheduled_publish",
+    "expect_live",
     "publish_post",
     "put_live",
     "scheduled_publish_key",
@@ -256,12 +257,22 @@ def _check_name(key: ListingKey) -> str:
 
 
 def _expect_live(post: Post, after: PublicState) -> dict[str, Any]:
+    expect = expect_live(after, post.id)
+    assert (expect["slug"], expect["revision"]) == (post.content.slug, post.revision)
+    return expect
+
+
+def expect_live(state: PublicState, post_id: int) -> dict[str, Any]:
+    """What the live site must show of a live post: its page, and each listing, feed and
+    sitemap it is in (what verification checks, after a publish and in `ops verify-site`)."""
+    live = state.posts[post_id]
+    _, revision, title, *_ = live.page
     return {
-        "slug": post.content.slug,
-        "title": post.content.title,
-        "revision": post.revision,
-        "listings": _listing_checks(after, post.id),
-        "feed": after.posts[post.id].positions.get(INDEX, FEED_SIZE) < FEED_SIZE,
+        "slug": live.slug,
+        "title": title,
+        "revision": revision,
+        "listings": _listing_checks(state, post_id),
+        "feed": live.positions.get(INDEX, FEED_SIZE) < FEED_SIZE,
     }
 
 

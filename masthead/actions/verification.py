@@ -43,6 +43,7 @@ __all__ = [
     "Fetched",
     "Fetcher",
     "http_fetcher",
+    "live_checks",
     "queue_verification",
     "record_attempt",
     "run_checks",
@@ -113,6 +114,12 @@ def run_checks(receipt: Receipt, fetch: Fetcher, public_url: str) -> tuple[Check
 
 
 Page = Callable[[str], Fetched]
+
+
+def live_checks(expect: Mapping[str, Any], fetch: Fetcher, public_url: str) -> tuple[Check, ...]:
+    """The checks of a live post, with `fetch` as it is (a caller that checks many posts
+    passes a fetcher that keeps its pages)."""
+    return _live_checks(expect, fetch, public_url)
 
 
 def _check(name: str, fetched: Fetched, ok: bool, detail: str) -> Check:

@@ -19,6 +19,7 @@ from masthead.actions.setup import load_demo_content, migrate_database
 from masthead.actions.shapes import post_shape
 from masthead.cli.audit import audit_command
 from masthead.cli.context import load_configuration, open_database, operator_call
+from masthead.cli.ops import ops_app
 from masthead.cli.output import emit_json, errors_to_exit_codes, progress_bar
 from masthead.cli.people import demo_access, staff_app, token_app
 from masthead.cli.publishing import posts_publish, receipts_app
@@ -42,6 +43,7 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(posts_app, name="posts")
 app.add_typer(receipts_app, name="receipts")
 posts_app.command("publish")(posts_publish)
+app.add_typer(ops_app, name="ops")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
 

@@ -5,11 +5,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
-__all__ = ["TOKEN_PREFIX", "digest", "matches_any", "new_token"]
+__all__ = ["TOKEN_PREFIX", "StoredSecret", "digest", "matches_any", "new_token"]
 
 TOKEN_PREFIX = "mh_"  # noqa: S105 - a public prefix, not a secret
 TOKEN_BYTES = 32  # 256 bits of randomness
+
+
+@dataclass(frozen=True)
+class StoredSecret:
+    """An edge secret kept in the database: only its digest, a label and when it came."""
+
+    digest: str
+    label: str
+    created_at: datetime
 
 
 def digest(secret: str) -> str:

@@ -14,6 +14,7 @@ __all__ = [
     "current_revision",
     "downgrade",
     "head_revision",
+    "is_known_revision",
     "migrate",
     "migration_config",
     "revision_on",
@@ -55,3 +56,9 @@ def revision_on(connection: Connection) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(migration_config()).get_current_head()
+
+
+def is_known_revision(revision: str) -> bool:
+    """Whether this code's migrations name `revision` (a newer schema's are unknown)."""
+    script = ScriptDirectory.from_config(migration_config())
+    return any(step.revision == revision for step in script.walk_revisions())
