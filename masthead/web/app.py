@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp
 
-from masthead.actions.edge import stored_digests
+from masthead.actions.edge import MIN_EDGE_SECRET_LENGTH, stored_digests
 from masthead.actions.public_site import PublicSite
 from masthead.actions.setup import open_database
 from masthead.errors import InsecureConfiguration, NotFound
@@ -33,9 +33,8 @@ from masthead.web.request_log import RequestLog
 from masthead.web.state import AppState, app_state
 from masthead.web.waiting import ReceiptWait
 
-__all__ = ["MIN_EDGE_SECRET_LENGTH", "create_app"]
+__all__ = ["create_app"]
 
-MIN_EDGE_SECRET_LENGTH = 32
 Responder = Callable[[Request], Awaitable[Response]]
 
 
