@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from masthead.errors import DatabaseUnavailable
 from masthead.settings import Settings
-from masthead.store.engine import UnitOfWork
+from masthead.store.engine import UnitOfWork, reading
 
 __all__ = [
     "DATABASE_AWAY",
@@ -109,12 +109,8 @@ class RequestDatabase:
 
 
 def _read_once(engine: Engine, reader: Callable[[Connection], T]) -> T:
-    unit = UnitOfWork(engine)
-    try:
-        with unit.transaction() as connection:
-            return reader(connection)
-    finally:
-        unit.close()
+    with reading(engine) as connection:
+        return reader(connection)
 
 
 def request_unit(request: Request | Scope) -> UnitOfWork:
