@@ -49,8 +49,9 @@ class ReceiptWait:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in {"POST", "DELETE"}:
-            await self.app(scope, receive, send)
+        asked = b"wait=" in scope.get("query_string", b"")
+        if scope["type"] != "http" or scope["method"] not in {"POST", "DELETE"} or not asked:
+            await self.app(scope, receive, send)  # only a call that asks to wait is held
             return
         held: list[Message] = []
 
