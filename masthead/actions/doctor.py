@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from masthead.actions.edge import MIN_EDGE_SECRET_LENGTH
-from masthead.actions.verification import Fetcher
+from masthead.actions.verification import Fetcher, canonical_of
 from masthead.domain.diagnostics import Finding, QueueFigures, Severity
 from masthead.domain.tasks import Worker
 from masthead.errors import MastheadError
@@ -205,8 +205,7 @@ def _public_site(settings: Settings, fetch: Fetcher) -> Iterator[Finding]:
     index = fetch("/")
     want = f"{settings.public_url}/"
     tree = LexborHTMLParser(index.body) if index.status == 200 else None
-    node = tree.css_first('link[rel="canonical"]') if tree else None
-    if node is None or node.attributes.get("href") != want:
+    if canonical_of(tree) != want:
         yield Finding(
             "public_url_other_site",
             ERROR,

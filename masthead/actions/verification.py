@@ -42,6 +42,7 @@ __all__ = [
     "VERIFY",
     "Fetched",
     "Fetcher",
+    "canonical_of",
     "http_fetcher",
     "live_checks",
     "queue_verification",
@@ -138,7 +139,7 @@ def _live_checks(expect: Mapping[str, Any], page: Page, public_url: str) -> tupl
         _meta_check(
             "canonical",
             post,
-            _attribute(tree, 'link[rel="canonical"]', "href"),
+            canonical_of(tree),
             f"{public_url}{path}",
         ),
         _meta_check(
@@ -209,6 +210,11 @@ def _meta_check(name: str, fetched: Fetched, found: str, wanted: str) -> Check:
 def _text(tree: LexborHTMLParser | None, selector: str) -> str:
     node = tree.css_first(selector) if tree is not None else None
     return node.text(strip=True) if node is not None else ""
+
+
+def canonical_of(tree: LexborHTMLParser | None) -> str:
+    """A page's canonical URL ("" when it has none, or no page was read)."""
+    return _attribute(tree, 'link[rel="canonical"]', "href")
 
 
 def _attribute(tree: LexborHTMLParser | None, selector: str, name: str) -> str:
