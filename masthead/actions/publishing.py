@@ -314,11 +314,9 @@ def _receipt(
         pages=expand(affected) if affected else [],
         expect=expect,
     )
-    receipt_id = receipt_store.insert_receipt(connection, new)
+    receipt = receipt_store.insert_receipt(connection, new)
     if not blocked:
-        queue_verification(connection, receipt_id, 1, at=call.at, not_before=call.at)
-    receipt = receipt_store.get_receipt(connection, receipt_id)
-    assert receipt is not None, "written in this transaction"
+        queue_verification(connection, receipt.id, 1, at=call.at, not_before=call.at)
     return receipt
 
 

@@ -25,7 +25,9 @@ def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
 
-def insert_receipt(connection: Connection, new: NewReceipt) -> int:
+def insert_receipt(connection: Connection, new: NewReceipt) -> Receipt:
+    """Write the receipt; answer it as a read would, without reading it back."""
+    ended_at = new.flipped_at if new.state is ReceiptState.BLOCKED else None
     receipt_id: int = connection.execute(
         insert(receipts)
         .values(
@@ -41,11 +43,26 @@ def insert_receipt(connection: Connection, new: NewReceipt) -> int:
             flipped_at=new.flipped_at,
             pages=_json(list(new.pages)),
             expect=_json(dict(new.expect)),
-            ended_at=new.flipped_at if new.state is ReceiptState.BLOCKED else None,
+            ended_at=ended_at,
         )
         .returning(receipts.c.id)
     ).scalar_one()
-    return receipt_id
+    return Receipt(
+        id=receipt_id,
+        post_id=new.post_id,
+        revision=new.revision,
+        action=new.action,
+        state=new.state,
+        actor=new.actor,
+        actor_kind=new.actor_kind,
+        token_id=new.token_id,
+        approval=None if new.approval is None else dict(new.approval),
+        gates=tuple(dict(result) for result in new.gates),
+        flipped_at=new.flipped_at,
+        pages=tuple(new.pages),
+        expect=dict(new.expect),
+        ended_at=ended_at,
+    )
 
 
 def get_receipt(connection: Connection, receipt_id: int, *, lock: bool = False) -> Receipt | None:
