@@ -3,9 +3,13 @@ the same guard as the rest of the API — against a live server on both database
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.api_support import ApiWorld, verifying_worker
+from tests.cli_support import assert_no_traceback, masthead
 from tests.test_publish_api import _draft, _post_to
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -88,6 +92,62 @@ def test_metrics_are_for_admins_only(api: ApiWorld) -> None:
         assert response.json()["code"] == "forbidden"
     with api.client(None) as anonymous:
         assert anonymous.get("/metrics").status_code == 401
+
+
+def _issue_scrape_token(api: ApiWorld) -> dict[str, Any]:
+    """An admin issues a metrics-only token for a writer (an agent that scrapes)."""
+    body = {"staff": api.slugs["writer"], "name": "prometheus", "scope": "metrics"}
+    with api.client("admin") as admin:
+        response = admin.post("/tokens", json=body)
+    assert response.status_code == 201, response.text
+    issued: dict[str, Any] = response.json()
+    assert issued["scope"] == "metrics"
+    return issued
+
+
+def test_a_scrape_token_reads_the_metrics_and_nothing_else(api: ApiWorld) -> None:
+    issued = _issue_scrape_token(api)
+    api.tokens["scraper"] = issued["token"]
+    with api.client("scraper") as scraper:
+        figures = scraper.get("/metrics")
+        refused = [scraper.get(path) for path in ("/me", "/posts", "/tags")]
+        create = scraper.post("/posts", json={"title": "Sneaky", "body": "No.", "tags": []})
+    assert figures.status_code == 200, figures.text
+    assert "masthead_http_requests_total" in figures.text
+    for response in [*refused, create]:
+        assert response.status_code == 403, response.text
+        assert response.json()["code"] == "forbidden"
+        assert "scraping" in response.json()["detail"]
+    with api.client("writer") as writer:
+        assert writer.get("/posts").status_code == 200
+        assert writer.get("/metrics").status_code == 403
+
+
+def test_the_cli_issues_a_scrape_token_that_reads_metrics(api: ApiWorld) -> None:
+    database_url = api.engine.url.render_as_string(hide_password=False)
+    made = masthead(
+        "token",
+        "create",
+        api.slugs["editor"],
+        "--name",
+        "scraper",
+        "--scope",
+        "metrics",
+        database_url=database_url,
+    )
+    assert made.returncode == 0, made.stderr
+    api.tokens["scraper"] = made.stdout.strip()
+    listed = masthead("token", "list", "--json", database_url=database_url)
+    scopes = {token["name"]: token["scope"] for token in json.loads(listed.stdout)}
+    assert scopes["scraper"] == "metrics"
+    with api.client("scraper") as scraper:
+        assert scraper.get("/metrics").status_code == 200
+        assert scraper.get("/me").status_code == 403
+    wrong = masthead(
+        "token", "create", api.slugs["editor"], "--scope", "everything", database_url=database_url
+    )
+    assert wrong.returncode == 2
+    assert_no_traceback(wrong)
 
 
 def test_without_the_edge_secret_metrics_is_the_public_404_byte_for_byte(api: ApiWorld) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from masthead.actions.context import Call, record_audit
 from masthead.domain.permissions import Actor, is_admin
 from masthead.domain.secrets import digest, new_token
-from masthead.domain.tokens import TokenRecord
+from masthead.domain.tokens import TokenRecord, TokenScope
 from masthead.errors import Forbidden, NotFound, Unauthenticated
 from masthead.store import tokens
 from masthead.store.staff import staff_id
@@ -47,12 +47,25 @@ class Authenticated:
     last_used_at: datetime | None
 
 
-def authenticate(connection: Connection, presented: str) -> Authenticated:
-    """The Actor behind a bearer token; refused if unknown, revoked or its owner suspended."""
+def authenticate(
+    connection: Connection, presented: str, *, scraping: bool = False
+) -> Authenticated:
+    """The Actor behind a bearer token; refused if unknown, revoked or its owner suspended.
+
+    A token made for scraping metrics is refused everywhere but where `scraping` is said.
+    """
     record = tokens.find_by_digest(connection, digest(presented))
     if record is None or record.revoked_at is not None or not record.staff_active:
         raise Unauthenticated("the token is not valid")
-    actor = Actor(record.staff_id, record.staff_slug, record.staff_role, token_id=record.id)
+    if record.scope is TokenScope.METRICS and not scraping:
+        raise Forbidden("this token was made for scraping /api/v1/metrics, and for nothing else")
+    actor = Actor(
+        record.staff_id,
+        record.staff_slug,
+        record.staff_role,
+        token_id=record.id,
+        scope=record.scope,
+    )
     return Authenticated(actor, record.last_used_at)
 
 
@@ -75,14 +88,24 @@ def require_admin(actor: Actor) -> None:
         raise Forbidden("this needs the admin role")
 
 
-def issue_token(connection: Connection, call: Call, owner_slug: str, name: str) -> IssuedToken:
+def issue_token(
+    connection: Connection,
+    call: Call,
+    owner_slug: str,
+    name: str,
+    scope: TokenScope = TokenScope.STAFF,
+) -> IssuedToken:
     require_admin(call.actor)
     owner = staff_id(connection, owner_slug)
     if owner is None:
         raise NotFound(f"no staff member {owner_slug!r}")
     secret = new_token(secrets.token_urlsafe)
-    token_id = tokens.insert_token(connection, owner, name, digest(secret), secret[-4:], call.at)
-    record_audit(connection, call, "token.create", "token", token_id, owner=owner_slug)
+    token_id = tokens.insert_token(
+        connection, owner, name, digest(secret), secret[-4:], call.at, scope
+    )
+    record_audit(
+        connection, call, "token.create", "token", token_id, owner=owner_slug, scope=scope.value
+    )
     record = tokens.get_token(connection, token_id)
     assert record is not None
     return IssuedToken(secret, record)

@@ -1,4 +1,4 @@
-"""What `/api/v1/metrics` reports from the database: admins only.
+"""What `/api/v1/metrics` reports from the database: for admins and scrape tokens.
 
 Read at scrape time, so the figures are whole across server processes and workers:
 receipts by action and state (publishes and their verification), finished task runs by
@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from masthead.actions.auth import require_admin
-from masthead.domain.permissions import Actor
+from masthead.domain.permissions import Actor, may_read_metrics
+from masthead.errors import Forbidden
 from masthead.store import figures
 
 __all__ = ["Figures", "read_figures"]
@@ -34,7 +34,8 @@ class Figures:
 
 def read_figures(connection: Connection, actor: Actor, now: datetime) -> Figures:
     """The database's figures, in one read transaction (a consistent snapshot)."""
-    require_admin(actor)
+    if not may_read_metrics(actor):
+        raise Forbidden("metrics need the admin role or a token made for scraping them")
     return Figures(
         receipts=figures.receipt_counts(connection),
         runs=figures.run_counts(connection),

@@ -75,6 +75,7 @@ def token_shape(record: TokenRecord) -> dict[str, Any]:
         "created_at": record.created_at,
         "last_used_at": record.last_used_at,
         "revoked_at": record.revoked_at,
+        "scope": record.scope.value,
     }
 
 

@@ -14,6 +14,7 @@ from masthead.actions.shapes import staff_shape, token_shape
 from masthead.cli.context import open_database, operator_call
 from masthead.cli.output import emit_json, errors_to_exit_codes
 from masthead.domain.staff import Role, StaffKind, StaffMember
+from masthead.domain.tokens import TokenScope
 from masthead.errors import UnusablePath
 from masthead.store.engine import reading, writing
 
@@ -91,10 +92,14 @@ def staff_resume(slug: str) -> None:
 def token_create(
     slug: Annotated[str, typer.Argument(help="The staff member the token is for.")],
     name: Annotated[str, typer.Option(help="What the token is for.")] = "",
+    scope: Annotated[
+        TokenScope,
+        typer.Option(help="staff: what the owner's role allows; metrics: only /api/v1/metrics."),
+    ] = TokenScope.STAFF,
 ) -> None:
     """Issue a token and print it (only it, on stdout, this once)."""
     with errors_to_exit_codes(), writing(open_database()) as connection:
-        issued = auth.issue_token(connection, operator_call(), slug, name)
+        issued = auth.issue_token(connection, operator_call(), slug, name, scope)
     typer.echo(issued.secret)
 
 

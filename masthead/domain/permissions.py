@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from masthead.domain.posts import PostStatus
 from masthead.domain.staff import Role
+from masthead.domain.tokens import TokenScope
 
 __all__ = [
     "Actor",
@@ -14,6 +15,7 @@ __all__ = [
     "allowed_on_post",
     "is_admin",
     "is_editor",
+    "may_read_metrics",
     "next_status",
     "sees_post",
 ]
@@ -27,6 +29,7 @@ class Actor:
     slug: str
     role: Role
     token_id: int | None = None
+    scope: TokenScope = TokenScope.STAFF
 
 
 class PostAction(StrEnum):
@@ -67,6 +70,11 @@ _TRANSITIONS: dict[PostAction, tuple[frozenset[PostStatus], PostStatus | None]] 
 
 def is_admin(actor: Actor) -> bool:
     return actor.role is Role.ADMIN
+
+
+def may_read_metrics(actor: Actor) -> bool:
+    """Admins read the metrics, and so does any token made for scraping them."""
+    return is_admin(actor) or actor.scope is TokenScope.METRICS
 
 
 def is_editor(actor: Actor) -> bool:

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from masthead.domain.staff import Role
 
-__all__ = ["TokenRecord"]
+__all__ = ["TokenRecord", "TokenScope"]
+
+
+class TokenScope(StrEnum):
+    """What a token may be used for: everything its owner's role allows, or only metrics.
+
+    A `metrics` token is what a Prometheus scraper keeps: if it leaks, it reads figures
+    and nothing else, whoever its owner is.
+    """
+
+    STAFF = "staff"
+    METRICS = "metrics"
 
 
 @dataclass(frozen=True)
@@ -22,3 +34,4 @@ class TokenRecord:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    scope: TokenScope = TokenScope.STAFF

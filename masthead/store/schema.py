@@ -232,6 +232,13 @@ tokens = Table(
     Column("name", String(MAX_NAME), nullable=False, server_default=""),
     Column("digest", String(64), nullable=False, unique=True, comment="SHA-256 of the token"),
     Column("hint", String(16), nullable=False, comment="the token's last characters"),
+    Column(
+        "scope",
+        String(16),
+        nullable=False,
+        server_default="staff",
+        comment="staff: what the role allows; metrics: only /api/v1/metrics",
+    ),
     _timestamp("created_at"),
     _timestamp("last_used_at", nullable=True),
     _timestamp("revoked_at", nullable=True),

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from masthead.domain.staff import Role
-from masthead.domain.tokens import TokenRecord
+from masthead.domain.tokens import TokenRecord, TokenScope
 from masthead.store.schema import staff, tokens
 
 __all__ = [
@@ -39,15 +39,22 @@ def _record(row: Any) -> TokenRecord:
         created_at=row.created_at,
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
+        scope=TokenScope(row.scope),
     )
 
 
 def insert_token(
-    connection: Connection, staff_id: int, name: str, digest: str, hint: str, at: datetime
+    connection: Connection,
+    staff_id: int,
+    name: str,
+    digest: str,
+    hint: str,
+    at: datetime,
+    scope: TokenScope = TokenScope.STAFF,
 ) -> int:
     token_id: int = connection.execute(
         insert(tokens)
-        .values(staff_id=staff_id, name=name, digest=digest, hint=hint, created_at=at)
+        .values(staff_id=staff_id, name=name, digest=digest, hint=hint, created_at=at, scope=scope)
         .returning(tokens.c.id)
     ).scalar_one()
     return token_id

@@ -24,7 +24,15 @@ from masthead.web.database import request_unit
 from masthead.web.request_log import request_id
 from masthead.web.state import app_state
 
-__all__ = ["CallDep", "ChangeDep", "ReadDep", "SettingsDep", "WriteDep", "revision_etag"]
+__all__ = [
+    "CallDep",
+    "ChangeDep",
+    "ReadDep",
+    "ScrapeDep",
+    "SettingsDep",
+    "WriteDep",
+    "revision_etag",
+]
 
 MAX_REVISION = 2**31 - 1
 """The largest revision number either database can hold."""
@@ -39,10 +47,19 @@ def _bearer(request: Request) -> str:
 
 def current_call(request: Request) -> Call:
     """Authenticate the bearer token; remember the request id and idempotency key."""
+    return _call(request, scraping=False)
+
+
+def scraping_call(request: Request) -> Call:
+    """As `current_call`, where a token made for scraping metrics is also accepted."""
+    return _call(request, scraping=True)
+
+
+def _call(request: Request, *, scraping: bool) -> Call:
     unit = request_unit(request)
     token, now = _bearer(request), datetime.now(UTC)
     with unit.transaction() as connection:
-        known = authenticate(connection, token)
+        known = authenticate(connection, token, scraping=scraping)
     call = Call(
         actor=known.actor,
         at=now,
@@ -103,6 +120,7 @@ def settings(request: Request) -> Settings:
 
 
 CallDep = Annotated[Call, Depends(current_call)]
+ScrapeDep = Annotated[Call, Depends(scraping_call)]
 ChangeDep = Annotated[Call, Depends(changing_call)]
 ReadDep = Annotated[Connection, Depends(read_transaction, scope="function")]
 WriteDep = Annotated[Connection, Depends(write_transaction, scope="function")]

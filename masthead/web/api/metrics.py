@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, Response
 
 from masthead.actions.metrics import read_figures
-from masthead.web.api.deps import CallDep, ReadDep
+from masthead.web.api.deps import ReadDep, ScrapeDep
 from masthead.web.metrics import CONTENT_TYPE, exposition
 from masthead.web.state import app_state
 
@@ -17,9 +17,9 @@ router = APIRouter(tags=["metrics"])
 @router.get(
     "/metrics",
     response_class=Response,
-    summary="Requests, publishes, verifications, task runs and the queue (admin)",
+    summary="Requests, publishes, verifications, task runs and the queue (admin or scrape token)",
 )
-def metrics(call: CallDep, connection: ReadDep, request: Request) -> Response:
+def metrics(call: ScrapeDep, connection: ReadDep, request: Request) -> Response:
     figures = read_figures(connection, call.actor, datetime.now(UTC))
     body = exposition(app_state(request).metrics, figures)
     return Response(body, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})

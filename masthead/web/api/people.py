@@ -86,7 +86,7 @@ def issue_token(
 ) -> TokenCreated:
     """The secret is answered this once; a replay of the call (Idempotency-Key) answers null."""
     keep_secret(request, "token")
-    issued = auth.issue_token(connection, call, payload.staff, payload.name)
+    issued = auth.issue_token(connection, call, payload.staff, payload.name, payload.scope)
     return TokenCreated(**token_out(issued.record), token=issued.secret)
 
 

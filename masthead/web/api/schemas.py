@@ -21,7 +21,7 @@ from masthead.actions.shapes import content_shape, post_shape, staff_shape, toke
 from masthead.domain.posts import Post, PostStatus, Revision, RevisionSource
 from masthead.domain.staff import Role, StaffKind, StaffMember, Tag
 from masthead.domain.text import MAX_NAME, MAX_TITLE, first_control_character
-from masthead.domain.tokens import TokenRecord
+from masthead.domain.tokens import TokenRecord, TokenScope
 from masthead.errors import FieldProblem, InvalidInput
 
 
@@ -177,6 +177,10 @@ class MeOut(StaffOut):
 class TokenCreate(Strict):
     staff: Slug
     name: Name = ""
+    scope: TokenScope = Field(
+        TokenScope.STAFF,
+        description="`staff`: what the owner's role allows; `metrics`: only GET /api/v1/metrics.",
+    )
 
 
 class TokenOut(BaseModel):
@@ -187,6 +191,7 @@ class TokenOut(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    scope: TokenScope
 
 
 class TokenCreated(TokenOut):
