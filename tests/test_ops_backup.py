@@ -28,7 +28,7 @@ from masthead.store.engine import open_engine, writing
 from tests.cli_support import assert_no_traceback, masthead
 from tests.databases import DatabaseFactory
 from tests.operators import call_as
-from tests.ops_support import row_counts
+from tests.ops_support import kill_rounds, row_counts
 
 BODY = " ".join(f"Sentence {n} of a post written while a backup runs." for n in range(9))
 _numbers = itertools.count()
@@ -213,7 +213,7 @@ def test_a_backup_killed_at_any_point_never_leaves_a_partial_file_under_its_name
     whole = time.monotonic() - began
     assert os.waitstatus_to_exitcode(status) == 0
     random_points = random.Random(14)
-    for _ in range(25):
+    for _ in range(kill_rounds(25)):
         pid = _forked_backup(demo_sqlite, target)
         time.sleep(random_points.uniform(0, 1.2 * whole))
         os.kill(pid, signal.SIGKILL)
