@@ -34,6 +34,7 @@ METADATA_ADDRESSES = frozenset(
 """Cloud metadata services: refused even where private targets are allowed."""
 
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 MAX_URL_LENGTH = 2000
@@ -157,6 +158,8 @@ def _always_refused(address: IPAddress) -> str | None:
         embedded = address.ipv4_mapped or address.sixtofour or _teredo_client(address)
         if embedded is not None:
             return f"{address} is IPv4 ({embedded}) inside IPv6"
+        if any(address in network for network in NAT64):
+            return f"{address} is IPv4 inside IPv6 (NAT64)"
         if address in ipaddress.ip_network("::/96") and not address.is_loopback:
             return f"{address} is an IPv4-compatible IPv6 address"
     return None
