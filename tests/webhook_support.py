@@ -67,10 +67,13 @@ class Receiver:
     hold: threading.Event | None = None
     received: list[Received] = field(default_factory=list)
     bad_signatures: int = 0
+    arrived: int = 0  # requests that reached the receiver, held or not
     headers: dict[str, str] = field(default_factory=dict)  # sent with every answer
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, request: Received) -> int:
+        with self.lock:
+            self.arrived += 1
         if self.hold is not None:
             self.hold.wait(60)
         with self.lock:
