@@ -213,21 +213,23 @@ def reopen_delivery(connection: Connection, delivery_id: int, task_id: int) -> N
     )
 
 
-def count_failed(connection: Connection) -> int:
-    query = select(func.count()).where(webhook_deliveries.c.state == DeliveryState.FAILED.value)
+def count_failed(connection: Connection, since: datetime) -> int:
+    """Deliveries that failed (and were not sent again since) from `since` on."""
+    query = select(func.count()).where(
+        webhook_deliveries.c.state == DeliveryState.FAILED.value,
+        webhook_deliveries.c.ended_at >= since,
+    )
     return int(connection.execute(query.select_from(webhook_deliveries)).scalar_one())
 
 
-def prune_attempts(connection: Connection, before: datetime, *, dry_run: bool = False) -> int:
-    """Delete the attempt logs of deliveries delivered before `before`; returns how many."""
+def prune_attempts(connection: Connection, before: datetime) -> int:
+    """Delete the attempt logs of deliveries delivered before `before`; returns how many.
+    A failed or pending delivery keeps its log: it is what an operator reads."""
     delivered = select(webhook_deliveries.c.id).where(
         webhook_deliveries.c.state == DeliveryState.DELIVERED.value,
         webhook_deliveries.c.ended_at < before,
     )
     condition = webhook_attempts.c.delivery_id.in_(delivered)
-    if dry_run:
-        counted = select(func.count()).select_from(webhook_attempts).where(condition)
-        return int(connection.execute(counted).scalar_one())
     return int(connection.execute(delete(webhook_attempts).where(condition)).rowcount)
 
 
