@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -228,6 +231,24 @@ def test_a_rotated_secret_signs_beside_the_old_one_for_the_grace_period(engine: 
     (request,) = old.received
     assert len(request.headers["masthead-signature"].split()) == 2
     assert signature_holds(new.secret, request)
+    verify = _documented_verify()
+    body = request.body.encode()
+    assert verify(new.secret, request.headers, body)
+    assert verify(old.secret, request.headers, body)
+    assert not verify("whsec_wrong", request.headers, body)
+    assert not verify(new.secret, request.headers, body + b" ")
+    stale = {**request.headers, "masthead-timestamp": str(int(time.time()) - 301)}
+    assert not verify(new.secret, stale, body)
+
+
+def _documented_verify() -> Callable[[str, dict[str, str], bytes], bool]:
+    """The receiver's snippet in docs/webhooks.md, run as written."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "webhooks.md").read_text()
+    snippet = text.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(snippet, namespace)
+    verify: Callable[[str, dict[str, str], bytes], bool] = namespace["verify"]
+    return verify
 
 
 def _publish_and_roll_back(engine: Engine, settings: Settings) -> None:
