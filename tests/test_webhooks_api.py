@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from masthead.actions.tags import add_tag
 from masthead.domain.staff import Tag
@@ -89,6 +90,11 @@ def test_a_webhook_is_created_with_its_secret_once_then_delivers_and_redelivers(
     assert len(set(receiver.event_ids())) == 1
     assert [attempt["status"] for attempt in delivery["log"]] == [200, 200]
     assert delivery["log"][0]["answer"] == "ok"
+    with world.client("admin") as client:
+        scraped = client.get("/metrics").text
+    families = {family.name: family for family in text_string_to_metric_families(scraped)}
+    samples = {s.labels["state"]: s.value for s in families["masthead_webhook_deliveries"].samples}
+    assert samples == {"delivered": 1}
 
 
 def test_a_webhook_is_paused_rotated_and_removed(world: ApiWorld) -> None:

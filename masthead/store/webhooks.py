@@ -21,6 +21,7 @@ __all__ = [
     "add_attempt",
     "count_failed",
     "delete_webhook",
+    "delivery_counts",
     "end_delivery",
     "get_delivery",
     "get_webhook",
@@ -220,6 +221,12 @@ def count_failed(connection: Connection, since: datetime) -> int:
         webhook_deliveries.c.ended_at >= since,
     )
     return int(connection.execute(query.select_from(webhook_deliveries)).scalar_one())
+
+
+def delivery_counts(connection: Connection) -> dict[str, int]:
+    """state → deliveries."""
+    query = select(webhook_deliveries.c.state, func.count()).group_by(webhook_deliveries.c.state)
+    return {state: int(count) for state, count in connection.execute(query)}
 
 
 def prune_attempts(connection: Connection, before: datetime) -> int:
