@@ -34,6 +34,7 @@ __all__ = [
     "NotMigrated",
     "PreconditionRequired",
     "StaleRevision",
+    "TargetNotAllowed",
     "Unauthenticated",
     "UnsupportedMediaType",
     "UnusablePath",
@@ -156,6 +157,14 @@ CODES = _codes(
     ErrorCode("worker_crash_loop", Kind.TASK, "the task's runs kept being lost with their workers"),
     ErrorCode("run_superseded", Kind.TASK, "the run no longer holds its task"),
     ErrorCode("not_due_yet", Kind.TASK, "a scheduled publish ran before its time"),
+    # --- webhooks ---
+    ErrorCode(
+        "webhook_target_refused",
+        Kind.INPUT,
+        "a webhook's URL is refused (scheme, credentials, or an address it resolves to)",
+    ),
+    ErrorCode("webhook_gone", Kind.TASK, "the receiver answered 410: the webhook is paused"),
+    ErrorCode("webhook_budget_spent", Kind.TASK, "a delivery kept failing past its retry budget"),
 )
 """Every code, once. A code not listed here cannot be raised (see `MastheadError`)."""
 
@@ -246,6 +255,12 @@ class NotMigrated(DatabaseUnavailable):
 
 class InsecureConfiguration(MastheadError):
     code = "insecure_configuration"
+
+
+class TargetNotAllowed(MastheadError):
+    """A webhook target the SSRF guard refuses; the detail says why."""
+
+    code = "webhook_target_refused"
 
 
 class BackupRefused(MastheadError):

@@ -167,6 +167,39 @@ class Settings(BaseSettings):
         1.0, gt=0, description="The wait before checking again; it doubles, up to a minute."
     )
 
+    # --- webhooks ---
+    webhook_key: str = Field(
+        "",
+        description="The key that encrypts webhook secrets at rest (32 characters or more); "
+        "production refuses to start without it.",
+        repr=False,
+    )
+    webhooks_allow_private: bool = Field(
+        False,
+        description="Allow webhook targets on loopback and private networks, and plain http "
+        "(tests, closed networks); metadata addresses stay refused.",
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, description="How long one webhook attempt may take, connecting included."
+    )
+    webhook_retry_budget_seconds: float = Field(
+        86400.0,
+        gt=0,
+        description="How long a webhook delivery keeps being retried before it fails.",
+    )
+    webhook_backoff_base_seconds: float = Field(
+        30.0, gt=0, description="The delay before a delivery's first retry; it doubles."
+    )
+    webhook_backoff_cap_seconds: float = Field(
+        3600.0, gt=0, description="The longest delay between two attempts at a delivery."
+    )
+    webhook_secret_grace_hours: float = Field(
+        24.0,
+        ge=0,
+        description="After a webhook's secret is rotated, how long deliveries carry a "
+        "signature with the old one too.",
+    )
+
     @model_validator(mode="after")
     def _heartbeat_within_lease(self) -> Settings:
         if self.queue_heartbeat_seconds * 2 > self.queue_lease_seconds:

@@ -105,7 +105,13 @@ def test_prune_deletes_old_runs_attempts_and_keys_but_never_a_receipt(engine: En
     _old_records(engine)
     before = row_counts(engine)
     planned = _ops(engine, "prune", "--older-than", "30d", "--dry-run")
-    assert planned["counts"] == {"runs": 1, "tasks": 1, "attempts": 2, "idempotency_keys": 1}
+    assert planned["counts"] == {
+        "runs": 1,
+        "tasks": 1,
+        "attempts": 2,
+        "idempotency_keys": 1,
+        "webhook_attempts": 0,
+    }
     assert row_counts(engine) == before  # a dry run changes nothing
     done = _ops(engine, "prune", "--older-than", "30d")
     assert done["counts"] == planned["counts"]
@@ -126,4 +132,10 @@ def test_prune_keeps_what_is_younger_than_the_age_but_not_an_expired_key(
 ) -> None:
     _old_records(engine)  # sixty days old
     kept = _ops(engine, "prune", "--older-than", "90d")
-    assert kept["counts"] == {"runs": 0, "tasks": 0, "attempts": 0, "idempotency_keys": 1}
+    assert kept["counts"] == {
+        "runs": 0,
+        "tasks": 0,
+        "attempts": 0,
+        "idempotency_keys": 1,
+        "webhook_attempts": 0,
+    }

@@ -17,11 +17,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from masthead.actions.edge import MIN_EDGE_SECRET_LENGTH
 from masthead.actions.verification import Fetcher, canonical_of
+from masthead.actions.webhook_secrets import MIN_KEY_LENGTH
 from masthead.domain.diagnostics import Finding, QueueFigures, Severity
 from masthead.domain.tasks import Worker
 from masthead.errors import MastheadError
 from masthead.settings import Settings
 from masthead.store import diagnostics, migrations
+from masthead.store import webhooks as webhook_store
 from masthead.store import workers as worker_store
 from masthead.store.edge_secrets import active_labels
 from masthead.store.engine import reading
@@ -61,6 +63,7 @@ def _settings(settings: Settings) -> Iterator[Finding]:
             f"production serves readers at {settings.public_url}, not over HTTPS",
             "set MASTHEAD_PUBLIC_URL",
         )
+    yield from _webhook_settings(settings)
     for secret in settings.edge_secret_list:
         if len(secret) < MIN_EDGE_SECRET_LENGTH:
             yield Finding(
@@ -69,6 +72,25 @@ def _settings(settings: Settings) -> Iterator[Finding]:
                 f"an edge secret in MASTHEAD_EDGE_SECRETS is shorter than {MIN_EDGE_SECRET_LENGTH}",
                 "set MASTHEAD_EDGE_SECRETS to a longer secret",
             )
+
+
+def _webhook_settings(settings: Settings) -> Iterator[Finding]:
+    """Production's webhook settings (the server and workers refuse to start without a key)."""
+    if settings.webhooks_allow_private:
+        yield Finding(
+            "webhooks_allow_private",
+            WARNING,
+            "MASTHEAD_WEBHOOKS_ALLOW_PRIVATE is set in production: webhooks may reach "
+            "loopback and private networks, over plain http",
+            "unset MASTHEAD_WEBHOOKS_ALLOW_PRIVATE",
+        )
+    if len(settings.webhook_key) < MIN_KEY_LENGTH:
+        yield Finding(
+            "webhook_key_missing",
+            ERROR,
+            f"MASTHEAD_WEBHOOK_KEY is unset or shorter than {MIN_KEY_LENGTH} characters",
+            "set MASTHEAD_WEBHOOK_KEY",
+        )
 
 
 def _database(engine: Engine) -> Iterator[Finding]:
@@ -112,12 +134,20 @@ def _in_database(engine: Engine, settings: Settings, now: datetime) -> Iterator[
             labels = active_labels(connection)
             workers = worker_store.list_workers(connection)
             figures = diagnostics.queue_figures(connection, now, now - FAILED_WINDOW)
+            failed_deliveries = webhook_store.count_failed(connection, now - FAILED_WINDOW)
     except (SQLAlchemyError, MastheadError) as error:
         yield Finding("database_unreachable", ERROR, f"the database does not answer: {error}")
         return
     yield from _edge(settings, labels)
     yield from _workers(workers, settings, now)
     yield from _queue(figures, now)
+    if failed_deliveries:
+        yield Finding(
+            "webhook_deliveries_failed",
+            WARNING,
+            f"{failed_deliveries} webhook deliveries failed in the last 24 h",
+            "masthead webhooks list, then masthead webhooks show ID",
+        )
 
 
 def _edge(settings: Settings, labels: list[str]) -> Iterator[Finding]:

@@ -16,6 +16,7 @@ from masthead.actions.runs import reap
 from masthead.domain.tasks import TaskState
 from masthead.store import pruning
 from masthead.store import tasks as task_store
+from masthead.store import webhooks as webhook_store
 
 __all__ = ["Pruned", "Requeued", "prune_records", "requeue_lost"]
 
@@ -63,6 +64,7 @@ class Pruned:
     tasks: int
     attempts: int
     idempotency_keys: int
+    webhook_attempts: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         counts = {
@@ -70,6 +72,7 @@ class Pruned:
             "tasks": self.tasks,
             "attempts": self.attempts,
             "idempotency_keys": self.idempotency_keys,
+            "webhook_attempts": self.webhook_attempts,
         }
         actions = [
             {"action": "delete", "what": name, "count": n} for name, n in counts.items() if n
@@ -83,8 +86,9 @@ class Pruned:
 
 
 def prune_records(connection: Connection, call: Call, older_than: timedelta) -> Pruned:
-    """Delete finished runs and tasks, earlier attempts of receipts and expired keys older
-    than `older_than`; receipts, approvals and events are the editorial record, kept."""
+    """Delete finished runs and tasks, earlier attempts of receipts, the attempt logs of
+    delivered webhook deliveries and expired keys older than `older_than`; receipts,
+    approvals and events are the editorial record, kept."""
     require_admin(call.actor)
     before = call.at - older_than
     runs = pruning.prune_runs(connection, before)
@@ -94,6 +98,7 @@ def prune_records(connection: Connection, call: Call, older_than: timedelta) -> 
         tasks=pruning.prune_tasks(connection, before),
         attempts=pruning.prune_attempts(connection, before),
         idempotency_keys=pruning.prune_idempotency_keys(connection, call.at),
+        webhook_attempts=webhook_store.prune_attempts(connection, before),
     )
     counts = pruned.as_dict()["counts"]
     if any(counts.values()):  # a run with nothing to do leaves no trace

@@ -7,7 +7,7 @@ kind and outcome, the queue's depth, and runs whose lease has expired.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from masthead.domain.permissions import Actor, may_read_metrics
 from masthead.errors import Forbidden
 from masthead.store import figures
+from masthead.store import webhooks as webhook_store
 
 __all__ = ["Figures", "read_figures"]
 
@@ -30,6 +31,8 @@ class Figures:
     pending: Counts
     """(kind, state) → tasks `queued` or `running`."""
     expired_leases: int
+    webhook_deliveries: dict[str, int] = field(default_factory=dict)
+    """state → webhook deliveries: `pending`, `delivered`, `failed`."""
 
 
 def read_figures(connection: Connection, actor: Actor, now: datetime) -> Figures:
@@ -41,4 +44,5 @@ def read_figures(connection: Connection, actor: Actor, now: datetime) -> Figures
         runs=figures.run_counts(connection),
         pending=figures.pending_tasks(connection),
         expired_leases=figures.expired_leases(connection, now),
+        webhook_deliveries=webhook_store.delivery_counts(connection),
     )

@@ -16,8 +16,10 @@ from sqlalchemy import Connection
 
 from masthead.actions.context import Call
 from masthead.actions.lifecycle import DISPATCH, record_event
+from masthead.actions.webhook_delivery import delivery_failed
 from masthead.domain.events import EventType, NewEvent
 from masthead.domain.tasks import Claim, TaskState, Worker, after_lost
+from masthead.domain.webhooks import DELIVER
 from masthead.store import tasks as task_store
 from masthead.store import workers as worker_store
 from masthead.store.tasks import BadEnd, RunKey
@@ -135,6 +137,8 @@ def _record_failure(connection: Connection, call: Call, task_id: int) -> None:
     assert task is not None, "the task was settled in this transaction"
     if task.kind == DISPATCH:
         return
+    if task.kind == DELIVER:
+        delivery_failed(connection, call, task)
     facts = {
         "kind": task.kind,
         "error_code": task.last_error_code,

@@ -15,6 +15,7 @@ from masthead.domain.posts import Post, PostContent
 from masthead.domain.receipts import Attempt, Receipt
 from masthead.domain.staff import StaffMember
 from masthead.domain.tokens import TokenRecord
+from masthead.domain.webhooks import Delivery, Webhook, event_id_of
 
 __all__ = [
     "audit_shape",
@@ -23,6 +24,8 @@ __all__ = [
     "receipt_shape",
     "staff_shape",
     "token_shape",
+    "webhook_delivery_shape",
+    "webhook_shape",
 ]
 
 
@@ -123,4 +126,45 @@ def _attempt_shape(attempt: Attempt) -> dict[str, Any]:
         "at": attempt.at,
         "ok": attempt.ok,
         "checks": [check.as_dict() for check in attempt.checks],
+    }
+
+
+def webhook_shape(webhook: Webhook) -> dict[str, Any]:
+    """Never the secret: it is answered once, beside this shape, when it is made."""
+    return {
+        "id": webhook.id,
+        "url": webhook.url,
+        "events": [event.value for event in webhook.events],
+        "active": webhook.active,
+        "paused_reason": webhook.paused_reason,
+        "previous_secret_until": webhook.previous_until,
+        "created_by": webhook.created_by,
+        "created_at": webhook.created_at,
+        "updated_at": webhook.updated_at,
+    }
+
+
+def webhook_delivery_shape(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "webhook_id": delivery.webhook_id,
+        "event_id": event_id_of(delivery.event_id),
+        "event_type": delivery.event_type,
+        "state": delivery.state.value,
+        "task_id": delivery.task_id,
+        "attempts": delivery.attempts,
+        "last_status": delivery.last_status,
+        "last_error": delivery.last_error,
+        "created_at": delivery.created_at,
+        "ended_at": delivery.ended_at,
+        "log": [
+            {
+                "at": attempt.at,
+                "status": attempt.status,
+                "latency_ms": attempt.latency_ms,
+                "answer": attempt.answer,
+                "error": attempt.error,
+            }
+            for attempt in delivery.log
+        ],
     }

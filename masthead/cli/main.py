@@ -25,6 +25,7 @@ from masthead.cli.people import demo_access, staff_app, token_app
 from masthead.cli.publishing import posts_publish, receipts_app
 from masthead.cli.queue import tasks_app, worker_command, workers_app
 from masthead.cli.times import moment_option
+from masthead.cli.webhooks import webhooks_app
 from masthead.domain.posts import PostQuery, RevisionSource
 from masthead.errors import Conflict
 from masthead.store.engine import reading, writing
@@ -44,6 +45,7 @@ app.add_typer(posts_app, name="posts")
 app.add_typer(receipts_app, name="receipts")
 posts_app.command("publish")(posts_publish)
 app.add_typer(ops_app, name="ops")
+app.add_typer(webhooks_app, name="webhooks")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
 

@@ -13,6 +13,7 @@ import typer
 
 from masthead.actions import tasks as task_actions
 from masthead.actions.context import OPERATOR
+from masthead.actions.webhook_secrets import require_webhook_key
 from masthead.cli.context import load_configuration, now, open_database, operator_call
 from masthead.cli.output import ExitCode, emit_json, errors_to_exit_codes, text_lines
 from masthead.domain.tasks import Task, TaskDetail, TaskState
@@ -48,6 +49,7 @@ def worker_command(
     )
     registry = _registry(settings, kinds)
     with errors_to_exit_codes():
+        require_webhook_key(settings)
         worker = QueueWorker(
             settings=settings,
             engine=open_database(settings),

@@ -29,7 +29,7 @@ __all__ = [
 Handler = Callable[[TaskContext], None]
 
 # Masthead's own handler modules, loaded by every worker before the configured ones.
-BUILTIN_TASK_MODULES: tuple[str, ...] = ("masthead.queue.handlers",)
+BUILTIN_TASK_MODULES: tuple[str, ...] = ("masthead.queue.handlers", "masthead.queue.webhooks")
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,16 @@ class Registry:
     The handlers' defaults come from the settings.
     """
 
-    def __init__(self, *, timeout: float, max_attempts: int, backoff: Backoff) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        max_attempts: int,
+        backoff: Backoff,
+        settings: Settings | None = None,
+    ) -> None:
+        self.settings = settings
+        """The settings it was made from, for handlers with settings of their own."""
         self._timeout = timeout
         self._max_attempts = max_attempts
         self._backoff = backoff
@@ -62,6 +71,7 @@ class Registry:
             backoff=Backoff(
                 settings.queue_backoff_base_seconds, settings.queue_backoff_cap_seconds
             ),
+            settings=settings,
         )
 
     def register(
@@ -122,7 +132,10 @@ class Registry:
         if unknown:
             raise InvalidInput([FieldProblem("kinds", f"no handler for {', '.join(unknown)}")])
         subset = Registry(
-            timeout=self._timeout, max_attempts=self._max_attempts, backoff=self._backoff
+            timeout=self._timeout,
+            max_attempts=self._max_attempts,
+            backoff=self._backoff,
+            settings=self.settings,
         )
         subset._specs = {kind: spec for kind, spec in self._specs.items() if kind in wanted}
         subset._consumers = self._consumers

@@ -52,6 +52,9 @@ __all__ = [
     "task_runs",
     "tasks",
     "tokens",
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhooks",
     "workers",
 ]
 
@@ -437,4 +440,58 @@ receipts = Table(
     Column("attempts", Text, nullable=False, server_default="[]", comment="JSON"),
     _timestamp("verified_at", nullable=True),
     _timestamp("ended_at", nullable=True),
+)
+
+# --- webhooks ---
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("events", Text, nullable=False, server_default="[]", comment="JSON: event types"),
+    Column("secret", Text, nullable=False, comment="encrypted with MASTHEAD_WEBHOOK_KEY"),
+    Column("previous_secret", Text, nullable=True, comment="encrypted; signs until below"),
+    _timestamp("previous_until", nullable=True),
+    Column("active", Boolean, nullable=False),
+    Column("paused_reason", String(200), nullable=True),
+    Column("since_event", Integer, nullable=False, comment="gets the events after this id"),
+    Column("created_by", String(80), nullable=False),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("webhook_id", ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("event_id", Integer, nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("body", Text, nullable=False, comment="the JSON body sent, byte for byte"),
+    Column("state", String(16), nullable=False, index=True),
+    Column("task_id", Integer, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    _timestamp("created_at"),
+    _timestamp("ended_at", nullable=True),
+    UniqueConstraint("webhook_id", "event_id"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "delivery_id",
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    _timestamp("at"),
+    Column("status", Integer, nullable=True, comment="the HTTP status; null: no answer"),
+    Column("latency_ms", Integer, nullable=False),
+    Column("answer", Text, nullable=False, server_default="", comment="its first bytes"),
+    Column("error", Text, nullable=True),
 )

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 from masthead.actions.edge import MIN_EDGE_SECRET_LENGTH, stored_digests
 from masthead.actions.public_site import PublicSite
 from masthead.actions.setup import open_database
+from masthead.actions.webhook_secrets import require_webhook_key
 from masthead.errors import InsecureConfiguration, NotFound
 from masthead.settings import Settings
 from masthead.store.engine import reading
@@ -68,15 +69,17 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
 
 
 def _refuse_weak_production(settings: Settings, engine: Engine) -> None:
-    """In production, the internal API must sit behind a strong edge secret."""
+    """In production, the internal API must sit behind a strong edge secret, and webhook
+    secrets must be encrypted with a key of the site's own."""
     if settings.env != "production":
         return
     strong = [s for s in settings.edge_secret_list if len(s) >= MIN_EDGE_SECRET_LENGTH]
+    if not strong:
+        with reading(engine) as connection:
+            strong = stored_digests(connection)
     if strong:
+        require_webhook_key(settings)
         return
-    with reading(engine) as connection:
-        if stored_digests(connection):
-            return
     raise InsecureConfiguration(
         "refusing to start in production without an edge secret: set MASTHEAD_EDGE_SECRETS "
         f"to a secret of at least {MIN_EDGE_SECRET_LENGTH} characters"

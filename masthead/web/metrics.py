@@ -86,6 +86,14 @@ class _FiguresCollector(Collector):
             "Open runs whose lease has expired (their worker is gone; the reaper requeues them).",
             value=figures.expired_leases,
         )
+        deliveries = GaugeMetricFamily(
+            "masthead_webhook_deliveries",
+            "Webhook deliveries, by state (pending, delivered, failed).",
+            labels=("state",),
+        )
+        for state, count in sorted(figures.webhook_deliveries.items()):
+            deliveries.add_metric((state,), count)
+        yield deliveries
 
 
 def _publishes(figures: Figures) -> Metric:
