@@ -1,0 +1,312 @@
+"""The MCP server over streamable HTTP, driven by the SDK's own client against a real
+`masthead serve` on loopback: tools shaped by role, the walk from a draft to a verified
+publish, and every safeguard the API has (edge secret, tokens, revisions, idempotency keys,
+roles, schemas, size), each refusal a tool error with the API's stable code."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from mcp import Client
+
+from masthead.actions import auth
+from masthead.actions.audit import read_audit
+from masthead.actions.context import OPERATOR
+from masthead.domain.staff import Role
+from masthead.mcp.tools import TOOLS
+from masthead.store.engine import reading, writing
+from tests.api_support import EDGE_HEADER, EDGE_SECRET, add_member, verifying_worker
+from tests.databases import DatabaseFactory
+from tests.mcp_support import McpSite, mcp_site
+from tests.operators import call_as
+
+WRITER_TOOLS = {
+    "get_context", "list_posts", "get_post", "create_draft", "edit_post", "check_gates",
+    "submit_for_review", "preview", "list_revisions", "restore_revision", "list_tags",
+    "list_staff",
+}  # fmt: skip
+EDITOR_TOOLS = WRITER_TOOLS | {
+    "approve", "publish", "unpublish", "schedule", "unschedule", "get_receipt", "get_task",
+    "archive",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def site(database_factories: dict[str, DatabaseFactory]) -> Iterator[McpSite]:
+    """One served demo site for the module; each test makes posts of its own."""
+    factory = database_factories["sqlite"]
+    url = factory.new("demo")
+    with mcp_site(url) as served:
+        yield served
+    factory.drop(url)
+
+
+def _content(result: Any) -> dict[str, Any]:
+    assert result.structured_content is not None, result
+    content: dict[str, Any] = result.structured_content
+    return content
+
+
+def _refused(result: Any, code: str) -> dict[str, Any]:
+    assert result.is_error, result.structured_content
+    content = _content(result)
+    assert content["code"] == code, content
+    return content
+
+
+def _listed(site: McpSite, role: str) -> dict[str, Any]:
+    async def listing(client: Client) -> dict[str, Any]:
+        return {tool.name: tool for tool in (await client.list_tools()).tools}
+
+    return site.run(role, listing)
+
+
+def test_the_tool_list_is_shaped_by_the_caller_s_role(site: McpSite) -> None:
+    writer, editor, admin = (_listed(site, role) for role in ("writer", "editor", "admin"))
+    assert set(writer) == WRITER_TOOLS
+    assert set(editor) == EDITOR_TOOLS
+    assert set(admin) == EDITOR_TOOLS | {"add_tag"}
+    for tool in admin.values():
+        assert tool.description, tool.name
+        assert "\n" not in tool.description, tool.name
+        assert tool.input_schema["type"] == "object", tool.name
+        assert tool.output_schema is not None
+        assert tool.output_schema["type"] == "object"
+        assert tool.annotations is not None
+        assert tool.annotations.read_only_hint == (not TOOLS[tool.name].writes)
+    assert admin["get_post"].annotations.read_only_hint is True
+    assert admin["archive"].annotations.destructive_hint is True
+    assert admin["edit_post"].annotations.idempotent_hint is True
+    assert admin["create_draft"].annotations.idempotent_hint is False
+    assert admin["archive"].input_schema["required"] == ["post_id", "confirm"]
+
+
+def test_get_context_says_who_calls_with_which_tools_and_the_site_s_rules(site: McpSite) -> None:
+    context = _content(site.call("writer", "get_context"))
+    assert context["me"]["slug"] == "wren-writer"
+    assert context["role"] == "writer"
+    assert set(context["tools"]) == WRITER_TOOLS
+    assert {"placeholder_text", "not_approved"} <= {gate["code"] for gate in context["gates"]}
+    assert "operations" in {tag["slug"] for tag in context["tags"]}
+    assert context["limits"]["max_request_bytes"] == 1024 * 1024
+    assert context["site"]["public_url"] == "https://blog.example.test"
+
+
+def test_a_draft_goes_through_gates_and_review_and_an_editor_publishes_it_verified(
+    site: McpSite,
+) -> None:
+    async def write(client: Client) -> tuple[int, dict[str, Any]]:
+        draft = _content(
+            await client.call_tool(
+                "create_draft",
+                {"title": "Walked over MCP", "dek": "A walk.", "body": BODY_OF_WORDS,
+                 "tags": ["agents"], "idempotency_key": str(uuid.uuid4())},
+            )
+        )  # fmt: skip
+        gates = _content(await client.call_tool("check_gates", {"post_id": draft["id"]}))
+        assert gates["blocking"] is False
+        submitted = await client.call_tool(
+            "submit_for_review", {"post_id": draft["id"], "revision": draft["revision"]}
+        )
+        return draft["id"], _content(submitted)
+
+    post_id, submitted = site.run("writer", write)
+    assert submitted["post"]["status"] == "in_review"
+    assert "not_approved" in {result["code"] for result in submitted["gates"]}
+
+    async def publish(client: Client) -> dict[str, Any]:
+        approved = await client.call_tool("approve", {"post_id": post_id, "revision": 1})
+        assert _content(approved)["revision"] == 1
+        published = await client.call_tool(
+            "publish", {"post_id": post_id, "revision": 1, "wait_seconds": 20}
+        )
+        assert not published.is_error, published.structured_content
+        receipt = _content(published)["receipt"]
+        again = await client.call_tool("get_receipt", {"receipt_id": receipt["id"]})
+        assert _content(again)["state"] == receipt["state"]
+        return receipt
+
+    with verifying_worker(site.engine, site.url):
+        receipt = site.run("editor", publish)
+    assert receipt["state"] == "verified", receipt["checks"]
+    assert all(check["ok"] for check in receipt["checks"])
+    assert receipt["published_by"]["staff"] == "eli-editor"
+    page = httpx.get(f"{site.url}/posts/walked-over-mcp/", timeout=30)
+    assert page.status_code == 200
+    assert "Walked over MCP" in page.text
+
+
+BODY_OF_WORDS = " ".join(f"Sentence {n} of a body long enough for the gates." for n in range(10))
+
+
+def test_the_audit_log_records_mcp_calls_with_their_source_and_token(site: McpSite) -> None:
+    key = str(uuid.uuid4())
+    draft = site.draft("Audited over MCP", idempotency_key=key)
+    with reading(site.engine) as connection:
+        entries = read_audit(connection, OPERATOR, target=f"post:{draft['id']}")
+    assert [entry.action for entry in entries] == ["post.create"]
+    entry = entries[0]
+    assert entry.detail["source"] == "mcp"
+    assert entry.staff_slug == "wren-writer"
+    assert entry.token_id is not None
+    assert entry.idempotency_key == key
+    with reading(site.engine) as connection:
+        revision = site_revision_source(connection, draft["id"])
+    assert revision == "mcp"
+
+
+def site_revision_source(connection: Any, post_id: int) -> str:
+    from masthead.actions.drafts import post_revisions
+
+    return str(post_revisions(connection, OPERATOR, post_id)[0].source)
+
+
+def test_without_the_edge_secret_the_endpoint_is_the_public_404(site: McpSite) -> None:
+    unknown = httpx.get(f"{site.url}/no-such-page/", timeout=30)
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
+    token = {"Authorization": f"Bearer {site.tokens['admin']}"}
+    for headers in ({}, {EDGE_HEADER: "wrong-secret"}):
+        answer = site.raw(body, **token, **headers)
+        assert answer.status_code == 404
+        assert answer.content == unknown.content
+    with pytest.raises(Exception):  # noqa: B017, PT011 - the SDK's own error, whichever it is
+        site.run("admin", _list_names, edge=None)
+
+
+async def _list_names(client: Client) -> list[str]:
+    return [tool.name for tool in (await client.list_tools()).tools]
+
+
+def test_a_revoked_token_is_refused_as_the_api_refuses_it(site: McpSite) -> None:
+    token = add_member(site.engine, "rita-revoked", Role.WRITER)
+    site.tokens["revoked"] = token
+    assert "create_draft" in site.run("revoked", _list_names)
+    with writing(site.engine) as connection:
+        record = auth.authenticate(connection, token).actor.token_id
+        assert record is not None
+        auth.revoke_token(connection, call_as(OPERATOR), record)
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
+    answer = site.raw(body, **{EDGE_HEADER: EDGE_SECRET, "Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401
+    assert answer.json()["code"] == "unauthenticated"
+    with pytest.raises(Exception):  # noqa: B017, PT011
+        site.run("revoked", _list_names)
+
+
+def test_a_stale_or_missing_revision_is_refused_naming_the_current_one(site: McpSite) -> None:
+    draft = site.draft("Edited twice over MCP")
+    first = site.call("writer", "edit_post", post_id=draft["id"], revision=1, dek="Newer.")
+    assert _content(first)["revision"] == 2
+    stale = site.call("writer", "edit_post", post_id=draft["id"], revision=1, dek="Older.")
+    refused = _refused(stale, "stale_revision")
+    assert refused["current_revision"] == 2
+    assert refused["changed_fields"] == ["dek"]
+    missing = site.call("writer", "edit_post", post_id=draft["id"], dek="No revision.")
+    _refused(missing, "precondition_required")
+    assert _content(site.call("writer", "get_post", post_id=draft["id"]))["dek"] == "Newer."
+
+
+def test_the_same_idempotency_key_twice_makes_one_draft(site: McpSite) -> None:
+    key = str(uuid.uuid4())
+
+    async def twice(client: Client) -> tuple[Any, Any, Any]:
+        arguments = {"title": "Only once over MCP", "body": "Words.", "idempotency_key": key}
+        first = await client.call_tool("create_draft", arguments)
+        second = await client.call_tool("create_draft", arguments)
+        other = await client.call_tool("create_draft", {**arguments, "title": "Another"})
+        return first, second, other
+
+    first, second, other = site.run("writer", twice)
+    assert _content(second) == _content(first)
+    assert (second.meta or {}).get("masthead/replayed") is True
+    assert "masthead/replayed" not in (first.meta or {})
+    _refused(other, "idempotency_key_reused")
+    listed = _content(site.call("writer", "list_posts", q="Only once over MCP"))
+    assert [post["id"] for post in listed["items"]] == [_content(first)["id"]]
+
+
+def test_a_writer_calling_publish_by_name_is_forbidden_and_nothing_changes(
+    site: McpSite,
+) -> None:
+    draft = site.draft("Not the writer's to publish")
+    refused = site.call("writer", "publish", post_id=draft["id"], revision=1, wait_seconds=0)
+    _refused(refused, "forbidden")
+    after = _content(site.call("writer", "get_post", post_id=draft["id"]))
+    assert after["status"] == "draft"
+    assert after["published_revision"] is None
+    assert after["revision"] == 1
+    tagged = site.call("writer", "add_tag", slug="writers-tag", name="Writer's tag")
+    _refused(tagged, "forbidden")
+
+
+def test_a_blocking_gate_refuses_the_publish_with_every_result(site: McpSite) -> None:
+    draft = site.draft("Placeholder over MCP", body=f"{BODY_OF_WORDS} TODO finish this.")
+    refused = site.call("editor", "publish", post_id=draft["id"], revision=1, wait_seconds=0)
+    content = _refused(refused, "gates_failed")
+    codes = {result["code"] for result in content["results"]}
+    assert {"placeholder_text", "not_approved"} <= codes
+    assert _content(site.call("editor", "get_post", post_id=draft["id"]))["status"] == "draft"
+
+
+def test_unknown_posts_and_illegal_steps_answer_their_codes(site: McpSite) -> None:
+    _refused(site.call("editor", "get_post", post_id=999_999), "not_found")
+    _refused(site.call("writer", "get_receipt", receipt_id=1), "forbidden")
+    draft = site.draft("Archived over MCP")
+    archived = site.call("editor", "archive", post_id=draft["id"], revision=1, confirm=True)
+    assert _content(archived)["post"]["status"] == "archived"
+    again = site.call("editor", "unpublish", post_id=draft["id"], revision=1, wait_seconds=0)
+    _refused(again, "invalid_transition")
+    _refused(site.call("editor", "no_such_tool"), "not_found")
+
+
+BAD_INPUTS: dict[str, dict[str, Any]] = {
+    "get_context": {"extra": 1},
+    "list_posts": {"limit": 0},
+    "get_post": {"post_id": "twelve"},
+    "create_draft": {"body": "no title"},
+    "edit_post": {"post_id": 1, "revision": 1, "tags": "not-a-list"},
+    "check_gates": {},
+    "submit_for_review": {"post_id": -1, "revision": 1},
+    "preview": {},
+    "list_revisions": {"post_id": 0},
+    "restore_revision": {"post_id": 1, "revision": 1},
+    "approve": {"post_id": 1, "revision": "one"},
+    "publish": {"post_id": 1, "revision": 1, "wait_seconds": 600},
+    "unpublish": {"post_id": 1, "revision": 1, "wait_seconds": -1},
+    "schedule": {"post_id": 1, "revision": 1, "at": "tomorrow"},
+    "unschedule": {"post_id": 1, "revision": 1, "idempotency_key": ""},
+    "get_receipt": {"receipt_id": None},
+    "list_tags": {"page": 2},
+    "add_tag": {"slug": "no-name"},
+    "list_staff": {"role": "writer"},
+    "get_task": {},
+    "archive": {"post_id": 1, "revision": 1, "confirm": False},
+}
+
+
+def test_every_tool_refuses_a_bad_input_with_a_clear_error(site: McpSite) -> None:
+    assert set(BAD_INPUTS) == set(TOOLS)
+
+    async def every(client: Client) -> dict[str, Any]:
+        return {name: await client.call_tool(name, bad) for name, bad in BAD_INPUTS.items()}
+
+    for name, result in site.run("admin", every).items():
+        content = _refused(result, "validation_failed")
+        assert content["errors"], name
+        assert all(error["field"] and error["message"] for error in content["errors"]), name
+        assert content["detail"].startswith("the arguments"), name
+
+
+def test_a_request_over_the_size_limit_is_refused_before_it_is_read(site: McpSite) -> None:
+    arguments = {"body": "x" * 1_100_000}
+    call = {"name": "preview", "arguments": arguments}
+    big = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": call})
+    headers = {EDGE_HEADER: EDGE_SECRET, "Authorization": f"Bearer {site.tokens['writer']}"}
+    answer = site.raw(big, **headers)
+    assert answer.status_code == 413
+    assert answer.json()["code"] == "payload_too_large"
