@@ -80,7 +80,7 @@ class McpSite:
 
 @asynccontextmanager
 async def mcp_client(
-    endpoint: str, token: str | None, *, edge: str | None = EDGE_SECRET
+    endpoint: str, token: str | None, *, edge: str | None = EDGE_SECRET, mode: str = "auto"
 ) -> AsyncIterator[Client]:
     headers = {}
     if edge is not None:
@@ -89,7 +89,7 @@ async def mcp_client(
         headers["Authorization"] = f"Bearer {token}"
     async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
         transport = streamable_http_client(endpoint, http_client=http)
-        async with Client(transport) as client:
+        async with Client(transport, mode=mode) as client:
             yield client
 
 

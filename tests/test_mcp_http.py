@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from mcp import Client
@@ -22,7 +23,7 @@ from masthead.mcp.tools import TOOLS
 from masthead.store.engine import reading, writing
 from tests.api_support import EDGE_HEADER, EDGE_SECRET, add_member, verifying_worker
 from tests.databases import DatabaseFactory
-from tests.mcp_support import McpSite, mcp_site
+from tests.mcp_support import McpSite, mcp_client, mcp_site
 from tests.operators import call_as
 
 WRITER_TOOLS = {
@@ -310,3 +311,75 @@ def test_a_request_over_the_size_limit_is_refused_before_it_is_read(site: McpSit
     answer = site.raw(big, **headers)
     assert answer.status_code == 413
     assert answer.json()["code"] == "payload_too_large"
+
+
+def test_a_client_of_the_2025_handshake_gets_the_same_tools_and_answers(site: McpSite) -> None:
+    async def legacy(client: Client) -> tuple[str, set[str], dict[str, Any]]:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        stale = await client.call_tool("edit_post", {"post_id": 1, "revision": 999_999})
+        return client.protocol_version, names, _content(stale)
+
+    async def main() -> tuple[str, set[str], dict[str, Any]]:
+        async with mcp_client(site.endpoint, site.tokens["editor"], mode="legacy") as client:
+            return await legacy(client)
+
+    version, names, stale = anyio.run(main)
+    assert version.startswith("2025")
+    assert names == EDITOR_TOOLS
+    assert stale["code"] == "stale_revision"
+
+
+def test_a_post_s_markdown_and_the_docs_are_resources(site: McpSite) -> None:
+    draft = site.draft("Read as a resource", body="Plain *Markdown* here.")
+
+    async def read(client: Client) -> tuple[set[str], str, str]:
+        listed = {str(item.uri) for item in (await client.list_resources()).resources}
+        post = await client.read_resource(f"masthead://posts/{draft['id']}.md")
+        docs = await client.read_resource("masthead://docs/publishing.md")
+        return listed, post.contents[0].text, docs.contents[0].text
+
+    listed, post, docs = site.run("writer", read)
+    assert {"masthead://gates", "masthead://docs/api.md", "masthead://docs/publishing.md"} <= listed
+    assert post.startswith('---\ntitle: "Read as a resource"\n')
+    assert post.endswith("Plain *Markdown* here.")
+    assert docs.startswith("# ")
+
+    async def someone_else_s(client: Client) -> None:
+        await client.read_resource(f"masthead://posts/{draft['id']}.md")
+
+    with pytest.raises(Exception):  # noqa: B017, PT011 - the SDK's error for a refused read
+        site.run("other_writer", someone_else_s)
+
+
+def test_the_rate_limit_is_the_api_s_own_per_token(
+    database_factories: dict[str, DatabaseFactory],
+) -> None:
+    factory = database_factories["sqlite"]
+    url = factory.new("empty")
+    with mcp_site(url, MASTHEAD_RATE_LIMIT_PER_MINUTE="3") as limited:
+        headers = {EDGE_HEADER: EDGE_SECRET, "Authorization": f"Bearer {limited.tokens['writer']}"}
+        for _ in range(3):
+            assert httpx.get(f"{limited.url}/api/v1/me", headers=headers, timeout=30).is_success
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
+        answer = limited.raw(body, **headers)
+        assert answer.status_code == 429
+        assert answer.json()["code"] == "rate_limited"
+        assert int(answer.headers["retry-after"]) >= 1
+    factory.drop(url)
+
+
+def test_on_postgresql_a_keyed_draft_is_made_once_and_published_verified(
+    database_factories: dict[str, DatabaseFactory],
+) -> None:
+    factory = database_factories["postgres"]
+    url = factory.new("demo")
+    with mcp_site(url) as pg:
+        key = str(uuid.uuid4())
+        first = pg.draft("Once on PostgreSQL", idempotency_key=key)
+        again = pg.draft("Once on PostgreSQL", idempotency_key=key)
+        assert again["id"] == first["id"]
+        with verifying_worker(pg.engine, pg.url):
+            published = pg.call("admin", "publish", post_id=first["id"], revision=1)
+        receipt = _content(published)["receipt"]
+        assert receipt["state"] == "verified", receipt["checks"]
+    factory.drop(url)
