@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
@@ -18,7 +19,12 @@ from mcp import Client
 from masthead.actions import auth
 from masthead.actions.audit import read_audit
 from masthead.actions.context import OPERATOR
+from masthead.actions.idempotency import claim_key
+from masthead.actions.tasks import list_tasks
+from masthead.domain.idempotency import Decision
 from masthead.domain.staff import Role
+from masthead.mcp.arguments import CreateDraftArgs
+from masthead.mcp.server import key_digest
 from masthead.mcp.tools import TOOLS
 from masthead.store.engine import reading, writing
 from tests.api_support import EDGE_HEADER, EDGE_SECRET, add_member, verifying_worker
@@ -159,6 +165,8 @@ def test_the_audit_log_records_mcp_calls_with_their_source_and_token(site: McpSi
     with reading(site.engine) as connection:
         revision = site_revision_source(connection, draft["id"])
     assert revision == "mcp"
+    line = site.served.wait_for_record(message="tool call", tool="create_draft", refused=None)
+    assert line["request_id"]
 
 
 def site_revision_source(connection: Any, post_id: int) -> str:
@@ -383,3 +391,89 @@ def test_on_postgresql_a_keyed_draft_is_made_once_and_published_verified(
         receipt = _content(published)["receipt"]
         assert receipt["state"] == "verified", receipt["checks"]
     factory.drop(url)
+
+
+def test_every_other_tool_answers_what_its_output_schema_says(site: McpSite) -> None:
+    """The SDK client checks each successful answer against the tool's output schema."""
+    draft = site.draft("Every tool over MCP")
+    post_id = draft["id"]
+
+    async def every(client: Client) -> dict[str, dict[str, Any]]:
+        async def ok(tool: str, **arguments: Any) -> dict[str, Any]:
+            result = await client.call_tool(tool, arguments)
+            assert not result.is_error, (tool, result.structured_content)
+            return _content(result)
+
+        answers = {
+            "preview": await ok("preview", body="# Hi\n\nSome *words*."),
+            "preview_post": await ok("preview", post_id=post_id),
+            "edit": await ok("edit_post", post_id=post_id, revision=1, title="Renamed"),
+            "revisions": await ok("list_revisions", post_id=post_id),
+            "restore": await ok("restore_revision", post_id=post_id, number=1, revision=2),
+            "tags": await ok("list_tags"),
+            "staff": await ok("list_staff"),
+            "tag": await ok("add_tag", slug=f"tag-{uuid.uuid4().hex[:8]}", name="A new tag"),
+            "schedule": await ok(
+                "schedule", post_id=post_id, revision=3, at="2099-01-01T09:00:00Z"
+            ),
+            "unschedule": await ok("unschedule", post_id=post_id, revision=3),
+            "published": await ok("publish", post_id=post_id, revision=3, wait_seconds=0),
+        }
+        answers["unpublished"] = await ok("unpublish", post_id=post_id, revision=3, wait_seconds=0)
+        answers["listed"] = await ok("list_posts", status="unpublished", limit=5)
+        return answers
+
+    answers = site.run("admin", every)
+    assert answers["preview"]["html"].startswith("<h1")
+    assert answers["preview_post"]["reading_time"] >= 1
+    assert [item["number"] for item in answers["revisions"]["items"]] == [2, 1]
+    assert answers["restore"]["title"] == "Every tool over MCP"
+    assert answers["restore"]["revision"] == 3
+    assert "operations" in {tag["slug"] for tag in answers["tags"]["items"]}
+    assert "wren-writer" in {member["slug"] for member in answers["staff"]["items"]}
+    assert answers["schedule"]["status"] == "scheduled"
+    assert answers["unschedule"]["status"] == "draft"
+    assert answers["published"]["receipt"]["state"] == "pending"
+    assert answers["unpublished"]["post"]["status"] == "unpublished"
+    assert post_id in {post["id"] for post in answers["listed"]["items"]}
+    with reading(site.engine) as connection:
+        queued = list_tasks(connection, OPERATOR, limit=1).items
+    task = _content(site.call("editor", "get_task", task_id=queued[0].id))
+    assert task["id"] == queued[0].id
+    assert isinstance(task["runs"], list)
+
+
+def test_rules_on_content_answer_the_api_s_codes(site: McpSite) -> None:
+    unknown = site.call("writer", "create_draft", title="Unknown tag", tags=["no-such-tag"])
+    refused = _refused(unknown, "invalid_input")
+    assert refused["errors"] == [
+        {"field": "tags", "message": "unknown slug 'no-such-tag'", "code": "unknown_slug"}
+    ]
+    first = site.draft("A slug to take")
+    taken = site.call("writer", "create_draft", title="Another", slug=first["slug"])
+    _refused(taken, "slug_taken")
+
+
+def test_a_retry_while_the_first_call_runs_is_told_to_wait(site: McpSite) -> None:
+    """The key is held by a call in flight (claimed, not done): a retry is refused."""
+    key = str(uuid.uuid4())
+    arguments = CreateDraftArgs(title="In flight", idempotency_key=key)
+    with writing(site.engine) as connection:
+        token_id = auth.authenticate(connection, site.tokens["writer"]).actor.token_id
+        assert token_id is not None
+        now = datetime.now(UTC)
+        decision, _held = claim_key(
+            connection,
+            token_id,
+            key,
+            key_digest(TOOLS["create_draft"], arguments),
+            now,
+            lock_for=timedelta(seconds=60),
+            keep_for=timedelta(hours=1),
+        )
+    assert decision is Decision.PROCEED
+    retried = site.call("writer", "create_draft", title="In flight", idempotency_key=key)
+    refused = _refused(retried, "idempotency_in_flight")
+    assert refused["retry_after"] >= 1
+    listed = _content(site.call("writer", "list_posts", q="In flight"))
+    assert listed["items"] == []

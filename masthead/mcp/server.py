@@ -105,8 +105,12 @@ async def _call_tool(ctx: Context, params: types.CallToolRequestParams) -> types
     try:
         args = tool.arguments.model_validate(params.arguments or {})
     except ValidationError as error:
-        return _result(Written(schema_refusal(error), True))
-    return _result(await run_tool(gateway, tool, args))
+        written = Written(schema_refusal(error), True)
+    else:
+        written = await run_tool(gateway, tool, args)
+    fields = {"tool": tool.name, "refused": written.body["code"] if written.refused else None}
+    log.info("tool call", extra={**fields, "request_id": gateway.call.request_id})
+    return _result(written)
 
 
 async def run_tool(gateway: Gateway, tool: Tool, args: BaseModel) -> Written:

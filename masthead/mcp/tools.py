@@ -282,7 +282,7 @@ TOOLS: Mapping[str, Tool] = MappingProxyType(
             ),
             _tool(
                 "list_revisions",
-                "Every saved revision of a post, oldest first.",
+                "Every saved revision of a post, newest first.",
                 a.PostArgs, o.REVISIONS, WRITER, _revisions,
             ),
             _tool(

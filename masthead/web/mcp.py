@@ -45,7 +45,6 @@ __all__ = ["MCP_PATH", "McpEndpoint", "WithMcp"]
 MCP_PATH = "/mcp"
 """Where the server answers, under the API's prefix."""
 T = TypeVar("T")
-logging.getLogger("mcp.server.streamable_http_manager").setLevel(logging.WARNING)
 
 
 class RequestGateway:
@@ -133,6 +132,8 @@ class McpEndpoint:
         self.settings = settings
         self.server = server or build_server()
         self.ledger = KeyLedger(settings)
+        # a manager per request: its start and stop are not news
+        logging.getLogger("mcp.server.streamable_http_manager").setLevel(logging.WARNING)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
