@@ -6,6 +6,7 @@ Built once per application (`build_server`); every HTTP request hands it that re
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -49,6 +50,7 @@ def build_server() -> Server[Any]:
         version=_version(),
         title="Masthead",
         instructions=INSTRUCTIONS,
+        get_tool_input_schema=input_schema,
         on_list_tools=_list_tools,
         on_call_tool=_call_tool,
         on_list_resources=resources.list_resources,
@@ -74,11 +76,18 @@ def gateway_of(ctx: Context) -> Gateway:
     return gateway
 
 
+@functools.cache
+def input_schema(name: str) -> dict[str, Any] | None:
+    """A tool's input schema (the same for every caller), made once."""
+    tool = TOOLS.get(name)
+    return None if tool is None else tool.arguments.model_json_schema()
+
+
 def tool_info(tool: Tool) -> types.Tool:
     return types.Tool(
         name=tool.name,
         description=tool.description,
-        input_schema=tool.arguments.model_json_schema(),
+        input_schema=input_schema(tool.name) or {},
         output_schema=tool.output,
         annotations=types.ToolAnnotations(
             read_only_hint=not tool.writes,
