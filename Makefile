@@ -67,6 +67,7 @@ test: install browser-deps lint typecheck
 # publish → verified latency at 1,000 and 10,000 posts: PUBLISH_BENCH_ARGS="--publishes 20";
 # the kill loops of ops backup and rotate-edge-secret, long: KILL_ROUNDS=300 (make test: ~25).
 KILL_ROUNDS ?= 300
+# MCP tools/call latency on both transports: MCP_BENCH_ARGS="--calls 200 --database postgres".
 bench: install bench-deps
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.queue_bench $(QUEUE_BENCH_ARGS)
@@ -77,6 +78,7 @@ bench: install bench-deps
 	$(BIN)/python -m bench.publish_latency $(PUBLISH_BENCH_ARGS)
 	MASTHEAD_KILL_ROUNDS=$(KILL_ROUNDS) $(BIN)/pytest -q -p no:cacheprovider \
 		tests/test_ops_backup.py tests/test_ops_rotate_edge_secret.py -k killed
+	$(BIN)/python -m bench.mcp_latency $(MCP_BENCH_ARGS)
 
 # wrk, for the HTTP figures (Debian's package); without it the HTTP part is skipped.
 .PHONY: bench-deps

@@ -151,6 +151,12 @@ CODES = _codes(
     ErrorCode(
         "tool_missing", Kind.CONFLICT, "a program the command needs is not on PATH", in_api=False
     ),
+    ErrorCode(
+        "site_unreachable",
+        Kind.CONFLICT,
+        "masthead mcp got no MCP answer from the site: its address, edge secret or token",
+        in_api=False,
+    ),
     ErrorCode("handler_error", Kind.TASK, "the task's handler raised"),
     ErrorCode("timeout", Kind.TASK, "the task's handler ran past its timeout"),
     ErrorCode("permanent_error", Kind.TASK, "the handler said its work can never succeed"),

@@ -1,7 +1,7 @@
 """The layers import one way: web | cli | queue → actions → site | store → content → domain.
 
 Exactly these edges are allowed (each layer may also import itself), plus:
-* `cli` may start `web`, `queue` and `mcp`;
+* `cli` may start `web`, `queue` and `mcp`; `web` mounts `mcp` (at /api/v1/mcp);
 * `site` may read from `store`;
 * faces (`web`, `cli`, `queue`, and `mcp` and `admin` to come) may use `store.engine` to
   open a unit of work; the records they need live in `domain`;
@@ -26,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "site": {"store", "content", "domain", "errors"},
     "actions": {"site", "store", "content", "domain", "errors", "settings", "demo"},
     "queue": FACE,
-    "web": FACE,
+    "web": FACE | {"mcp"},
     "mcp": FACE,
     "admin": FACE,
     "cli": FACE | {"web", "queue", "mcp"},

@@ -294,7 +294,8 @@ class Route:
 def routes_of(document: dict[str, Any]) -> list[Route]:
     schemas = document["components"]["schemas"]
     found = [_route(path, item, schemas) for path, item in document["paths"].items()]
-    return [*found, Route(("openapi.json",), frozenset({"GET"}), frozenset(), {})]
+    mcp = Route(("mcp",), frozenset({"POST", "GET", "DELETE"}), frozenset(), {})  # the MCP server
+    return [*found, Route(("openapi.json",), frozenset({"GET"}), frozenset(), {}), mcp]
 
 
 def _route(path: str, item: dict[str, Any], schemas: dict[str, Any]) -> Route:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -62,6 +63,19 @@ class PostFields:
     body: str | None = None
     tags: tuple[str, ...] | None = None
     authors: tuple[str, ...] | None = None
+
+    @classmethod
+    def given(cls, payload: Any) -> PostFields:
+        """The fields a face's parsed payload holds (lists of slugs become tuples)."""
+        tags, authors = payload.tags, payload.authors
+        return cls(
+            title=payload.title,
+            slug=payload.slug,
+            dek=payload.dek,
+            body=payload.body,
+            tags=None if tags is None else tuple(tags),
+            authors=None if authors is None else tuple(authors),
+        )
 
     @classmethod
     def of(cls, content: PostContent) -> PostFields:

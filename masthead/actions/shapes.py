@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from masthead.domain.audit import AuditEntry
-from masthead.domain.posts import Post, PostContent
+from masthead.domain.posts import Post, PostContent, Revision
 from masthead.domain.receipts import Attempt, Receipt
-from masthead.domain.staff import StaffMember
+from masthead.domain.staff import StaffMember, Tag
 from masthead.domain.tokens import TokenRecord
 from masthead.domain.webhooks import Delivery, Webhook, event_id_of
 
@@ -22,7 +22,9 @@ __all__ = [
     "content_shape",
     "post_shape",
     "receipt_shape",
+    "revision_shape",
     "staff_shape",
+    "tag_shape",
     "token_shape",
     "webhook_delivery_shape",
     "webhook_shape",
@@ -54,6 +56,23 @@ def post_shape(post: Post, public_url: str) -> dict[str, Any]:
         "created_at": post.created_at,
         "updated_at": post.updated_at,
     }
+
+
+def revision_shape(revision: Revision) -> dict[str, Any]:
+    return {
+        **content_shape(revision.content),
+        "number": revision.number,
+        "body_html": revision.body_html,
+        "reading_time": revision.reading_time,
+        "source": revision.source,
+        "created_at": revision.created_at,
+        "created_by": revision.created_by,
+        "token_id": revision.token_id,
+    }
+
+
+def tag_shape(tag: Tag) -> dict[str, Any]:
+    return {"slug": tag.slug, "name": tag.name, "description": tag.description}
 
 
 def staff_shape(member: StaffMember) -> dict[str, Any]:

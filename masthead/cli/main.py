@@ -19,6 +19,7 @@ from masthead.actions.setup import load_demo_content, migrate_database
 from masthead.actions.shapes import post_shape
 from masthead.cli.audit import audit_command
 from masthead.cli.context import load_configuration, open_database, operator_call
+from masthead.cli.mcp import mcp_command
 from masthead.cli.ops import ops_app
 from masthead.cli.output import emit_json, errors_to_exit_codes, progress_bar
 from masthead.cli.people import demo_access, staff_app, token_app
@@ -39,6 +40,7 @@ app.add_typer(token_app, name="token")
 app.command("demo-access")(demo_access)
 app.command("audit")(audit_command)
 app.command("worker")(worker_command)
+app.command("mcp")(mcp_command)
 app.add_typer(workers_app, name="workers")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(posts_app, name="posts")

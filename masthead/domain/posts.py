@@ -33,6 +33,7 @@ class RevisionSource(StrEnum):
     CLI = "cli"
     IMPORT = "import"
     WORKER = "worker"
+    MCP = "mcp"
 
 
 @dataclass(frozen=True)

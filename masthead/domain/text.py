@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["FIELD_LIMITS", "MAX_NAME", "MAX_TITLE", "first_control_character"]
+__all__ = ["FIELD_LIMITS", "MAX_NAME", "MAX_TITLE", "first_control_character", "printable"]
 
 MAX_TITLE = 300
 """Characters in a post title."""
@@ -27,3 +27,10 @@ def first_control_character(text: str) -> int | None:
     """
     found = _CONTROL.search(text)
     return found.start() if found else None
+
+
+def printable(value: str) -> str:
+    """`value` as it is, if it holds no control character; a ValueError (for a schema) if so."""
+    if first_control_character(value) is not None:
+        raise ValueError("contains a control character")
+    return value

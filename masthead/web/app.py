@@ -27,6 +27,7 @@ from masthead.web.edge import EdgeGuard, is_internal
 from masthead.web.headers import SecurityHeaders
 from masthead.web.hygiene import RefuseControlCharacters
 from masthead.web.idempotency import Idempotency
+from masthead.web.mcp import McpEndpoint, WithMcp
 from masthead.web.problems import RETRY_AFTER_SECONDS, problem
 from masthead.web.public import error_page, public_routes
 from masthead.web.rate_limits import RateLimits
@@ -55,7 +56,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     site.router.redirect_slashes = False  # our 404 handler answers 301, not 307
     site.router.routes.extend(public_routes(state.site))
     api = ReceiptWait(Idempotency(create_api(state), settings))
-    site.mount(API_PREFIX, RateLimits(BodyLimits(api, settings.max_body_bytes), settings))
+    internal = WithMcp(api, McpEndpoint(settings))
+    site.mount(API_PREFIX, RateLimits(BodyLimits(internal, settings.max_body_bytes), settings))
     site.add_exception_handler(NotFound, _not_found)
     site.add_exception_handler(HTTPException, _http_error)
     for away in DATABASE_AWAY:

@@ -31,7 +31,16 @@ from masthead.store.engine import UnitOfWork
 from masthead.web.database import DATABASE_AWAY, request_unit
 from masthead.web.problems import problem, unavailable
 
-__all__ = ["Idempotency", "keep_secret"]
+__all__ = [
+    "MAX_KEY_LENGTH",
+    "Idempotency",
+    "KeyLedger",
+    "commit_with",
+    "keep_secret",
+    "release",
+    "settle_refusal",
+    "stored_under",
+]
 
 KEY_HEADER = "idempotency-key"
 REPLAYED_HEADER = (b"idempotent-replayed", b"true")
@@ -51,8 +60,7 @@ class Idempotency:
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
-        self.lock_for = timedelta(seconds=settings.idempotency_lock_seconds)
-        self.keep_for = timedelta(hours=settings.idempotency_keep_hours)
+        self.ledger = KeyLedger(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
@@ -89,12 +97,12 @@ class Idempotency:
         body = await _read_body(receive)
         now = datetime.now(UTC)
         decision, retry_after = await run_sync(
-            self._claim, unit, token_id, key, _request_digest(scope, body), now
+            self.ledger.claim, unit, token_id, key, _request_digest(scope, body), now
         )
         if decision is Decision.PROCEED:
             await self._run_once(scope, send, unit, token_id, key, body)
         elif decision is Decision.REPLAY:
-            stored = await run_sync(_stored, unit, token_id, key)
+            stored = await run_sync(stored_under, unit, token_id, key)
             await _Captured.from_stored(stored).replay(send, replayed=True)
         elif decision is Decision.MISMATCH:
             detail = "this Idempotency-Key was used for a different request"
@@ -105,10 +113,55 @@ class Idempotency:
             response.headers["Retry-After"] = str(retry_after)
             await response(scope, receive, send)
 
-    def _claim(
+    async def _run_once(
+        self, scope: Scope, send: Send, unit: UnitOfWork, token_id: int, key: str, body: bytes
+    ) -> None:
+        """Run the route in a transaction that also records the key's response."""
+        await run_sync(lambda: unit.begin(write=True))  # the route's steps join it
+        captured = _Captured()
+        try:
+            await self.app(scope, _replaying(body), captured.send)
+            response = captured.stored()
+            if response.status_code < 400:
+                secrets = scope.get("state", {}).get(SECRET_FIELDS, ())
+                kept = keys.redact(response, secrets)
+                await run_sync(commit_with, unit, token_id, key, kept)
+            else:
+                await run_sync(unit.rollback)
+                await run_sync(settle_refusal, unit, token_id, key, response)
+        except BaseException:
+            await run_sync(unit.rollback)
+            await run_sync(release, unit, token_id, key)
+            raise
+        await captured.replay(send, replayed=False)
+
+
+def _token_id(unit: UnitOfWork, headers: Headers) -> int | None:
+    """The id of a token that may act now, or None (missing, unknown, revoked, suspended)."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        with unit.transaction() as connection:
+            return authenticate(connection, token.strip()).actor.token_id
+    except Unauthenticated:
+        return None
+
+
+class KeyLedger:
+    """The steps every face takes with a key, each in a transaction of the caller's unit."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.lock_for = timedelta(seconds=settings.idempotency_lock_seconds)
+        self.keep_for = timedelta(hours=settings.idempotency_keep_hours)
+
+    def claim(
         self, unit: UnitOfWork, token_id: int, key: str, digest: str, now: datetime
     ) -> tuple[Decision, int]:
-        """Decide from a plain read first (no lock), then claim under the write lock."""
+        """Decide from a plain read first (no lock), then claim under the write lock.
+
+        Answers the decision, and the seconds a call in flight should wait before retrying.
+        """
         with unit.transaction() as connection:
             decision, existing = keys.look_up_key(connection, token_id, key, digest, now)
         if decision is Decision.PROCEED:
@@ -128,47 +181,14 @@ class Idempotency:
         wait = (existing.locked_until - now).total_seconds() if existing else 0
         return decision, max(1, math.ceil(wait))
 
-    async def _run_once(
-        self, scope: Scope, send: Send, unit: UnitOfWork, token_id: int, key: str, body: bytes
-    ) -> None:
-        """Run the route in a transaction that also records the key's response."""
-        await run_sync(lambda: unit.begin(write=True))  # the route's steps join it
-        captured = _Captured()
-        try:
-            await self.app(scope, _replaying(body), captured.send)
-            response = captured.stored()
-            if response.status_code < 400:
-                secrets = scope.get("state", {}).get(SECRET_FIELDS, ())
-                kept = keys.redact(response, secrets)
-                await run_sync(_commit_with, unit, token_id, key, kept)
-            else:
-                await run_sync(unit.rollback)
-                await run_sync(_settle_error, unit, token_id, key, response)
-        except BaseException:
-            await run_sync(unit.rollback)
-            await run_sync(_release, unit, token_id, key)
-            raise
-        await captured.replay(send, replayed=False)
 
-
-def _token_id(unit: UnitOfWork, headers: Headers) -> int | None:
-    """The id of a token that may act now, or None (missing, unknown, revoked, suspended)."""
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    try:
-        with unit.transaction() as connection:
-            return authenticate(connection, token.strip()).actor.token_id
-    except Unauthenticated:
-        return None
-
-
-def _commit_with(unit: UnitOfWork, token_id: int, key: str, response: StoredResponse) -> None:
+def commit_with(unit: UnitOfWork, token_id: int, key: str, response: StoredResponse) -> None:
+    """Record the key's response in the write's own open transaction, and commit both."""
     keys.complete_key(unit.connection, token_id, key, response)
     unit.commit()
 
 
-def _settle_error(unit: UnitOfWork, token_id: int, key: str, response: StoredResponse) -> None:
+def settle_refusal(unit: UnitOfWork, token_id: int, key: str, response: StoredResponse) -> None:
     """A refusal (4xx) is kept and replayed; a failure of ours (5xx) may be retried."""
     with unit.transaction(write=True) as connection:
         if response.status_code >= 500:
@@ -177,12 +197,12 @@ def _settle_error(unit: UnitOfWork, token_id: int, key: str, response: StoredRes
             keys.complete_key(connection, token_id, key, response)
 
 
-def _release(unit: UnitOfWork, token_id: int, key: str) -> None:
+def release(unit: UnitOfWork, token_id: int, key: str) -> None:
     with unit.transaction(write=True) as connection:
         keys.release_key(connection, token_id, key)
 
 
-def _stored(unit: UnitOfWork, token_id: int, key: str) -> StoredResponse:
+def stored_under(unit: UnitOfWork, token_id: int, key: str) -> StoredResponse:
     with unit.transaction() as connection:
         return keys.stored_response(connection, token_id, key)
 

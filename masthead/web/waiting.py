@@ -24,7 +24,7 @@ from masthead.domain.receipts import Receipt, ReceiptState
 from masthead.web.api.receipts import receipt_out
 from masthead.web.database import read_in_turn, release_early
 
-__all__ = ["POLL_SECONDS", "ReceiptWait", "wait_after_commit"]
+__all__ = ["POLL_SECONDS", "ReceiptWait", "settled", "wait_after_commit"]
 
 POLL_SECONDS = 0.1
 WAIT = "masthead_wait"
@@ -66,7 +66,7 @@ class ReceiptWait:
                 await send(message)
             return
         await release_early(scope)
-        receipt = await _settled(scope, wait)
+        receipt = await settled(scope, wait.actor, wait.receipt_id, wait.seconds)
         answer = json.loads(b"".join(message.get("body", b"") for message in body))
         answer["receipt"] = receipt_out(receipt).model_dump(mode="json")
         content = json.dumps(answer, separators=(",", ":")).encode()
@@ -77,12 +77,17 @@ class ReceiptWait:
         await send({"type": "http.response.body", "body": content})
 
 
-async def _settled(scope: Scope, wait: _WaitFor) -> Receipt:
-    """The receipt once it is no longer pending, or as it stands when the time runs out."""
-    deadline = anyio.current_time() + wait.seconds
+async def settled(scope: Scope, actor: Actor, receipt_id: int, seconds: float) -> Receipt:
+    """The receipt once it is no longer pending, or as it stands when the time runs out.
+
+    Each look is a short read that waits its turn like a request; the caller has let go of
+    its own connection first (`release_early`). The API's `?wait` and the MCP server's
+    `publish` both wait here.
+    """
+    deadline = anyio.current_time() + seconds
     while True:
         receipt = await read_in_turn(
-            scope, lambda connection: find_receipt(connection, wait.actor, wait.receipt_id)
+            scope, lambda connection: find_receipt(connection, actor, receipt_id)
         )
         left = deadline - anyio.current_time()
         if receipt.state is not ReceiptState.PENDING or left <= 0:

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from masthead.actions.audit import read_audit
+from masthead.actions.cursors import decode_cursor, encode_cursor
 from masthead.actions.shapes import audit_shape
 from masthead.web.api.deps import CallDep, ReadDep
-from masthead.web.api.schemas import Moment, decode_cursor, encode_cursor
+from masthead.web.api.schemas import Moment
 
 router = APIRouter(tags=["audit"])
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from masthead.actions import auth, staff
+from masthead.actions.cursors import decode_cursor, encode_cursor
 from masthead.domain.staff import StaffMember
 from masthead.errors import NotFound
 from masthead.web.api.deps import CallDep, ReadDep, WriteDep
@@ -21,8 +22,6 @@ from masthead.web.api.schemas import (
     TokenCreated,
     TokenList,
     TokenOut,
-    decode_cursor,
-    encode_cursor,
     staff_out,
     token_out,
 )

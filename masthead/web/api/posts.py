@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from masthead.actions import approvals, drafts, gates, publishing, receipts, scheduling
 from masthead.actions.context import Call
+from masthead.actions.cursors import decode_cursor, encode_cursor
 from masthead.actions.gates import GateResult
 from masthead.domain.gates import blocking
 from masthead.domain.posts import Post, PostQuery, PostStatus
@@ -35,8 +36,6 @@ from masthead.web.api.schemas import (
     RevisionList,
     RevisionOut,
     RowId,
-    decode_cursor,
-    encode_cursor,
     post_out,
     revision_out,
 )
@@ -44,17 +43,6 @@ from masthead.web.waiting import wait_after_commit
 
 router = APIRouter(prefix="/posts", tags=["posts"])
 Limit = Annotated[int, Query(ge=1, le=100)]
-
-
-def _fields(payload: PostCreate | PostPatch) -> drafts.PostFields:
-    return drafts.PostFields(
-        title=payload.title,
-        slug=payload.slug,
-        dek=payload.dek,
-        body=payload.body,
-        tags=None if payload.tags is None else tuple(payload.tags),
-        authors=None if payload.authors is None else tuple(payload.authors),
-    )
 
 
 def _out(post: Post, settings: SettingsDep, response: Response | None = None) -> PostOut:
@@ -100,7 +88,7 @@ def create_post(
     settings: SettingsDep,
     response: Response,
 ) -> PostOut:
-    post = drafts.create_post(connection, call, _fields(payload))
+    post = drafts.create_post(connection, call, drafts.PostFields.given(payload))
     response.headers["Location"] = f"/api/v1/posts/{post.id}"
     return _out(post, settings, response)
 
@@ -121,7 +109,11 @@ def edit_post(
     settings: SettingsDep,
     response: Response,
 ) -> PostOut:
-    return _out(drafts.edit_post(connection, call, post_id, _fields(payload)), settings, response)
+    return _out(
+        drafts.edit_post(connection, call, post_id, drafts.PostFields.given(payload)),
+        settings,
+        response,
+    )
 
 
 class GateResultOut(BaseModel):

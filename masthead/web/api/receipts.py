@@ -9,11 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from masthead.actions.cursors import decode_cursor, encode_cursor
 from masthead.actions.receipts import MAX_PAGE, find_receipt, list_receipts
 from masthead.actions.shapes import receipt_shape
 from masthead.domain.receipts import Receipt, ReceiptAction, ReceiptState
 from masthead.web.api.deps import CallDep, ReadDep
-from masthead.web.api.schemas import RowId, decode_cursor, encode_cursor
+from masthead.web.api.schemas import RowId
 
 __all__ = ["ReceiptList", "ReceiptOut", "receipt_list", "receipt_out", "router"]
 

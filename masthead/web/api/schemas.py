@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -17,23 +15,21 @@ from pydantic import (
     StringConstraints,
 )
 
-from masthead.actions.shapes import content_shape, post_shape, staff_shape, token_shape
+from masthead.actions.cursors import MAX_ID
+from masthead.actions.shapes import (
+    post_shape,
+    revision_shape,
+    staff_shape,
+    tag_shape,
+    token_shape,
+)
 from masthead.domain.posts import Post, PostStatus, Revision, RevisionSource
 from masthead.domain.staff import Role, StaffKind, StaffMember, Tag
-from masthead.domain.text import MAX_NAME, MAX_TITLE, first_control_character
+from masthead.domain.text import MAX_NAME, MAX_TITLE, printable
 from masthead.domain.tokens import TokenRecord, TokenScope
-from masthead.errors import FieldProblem, InvalidInput
 
-
-def _printable(value: str) -> str:
-    if first_control_character(value) is not None:
-        raise ValueError("contains a control character")
-    return value
-
-
-Printable = AfterValidator(_printable)
+Printable = AfterValidator(printable)
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=80), Printable]
-MAX_ID = 2**31 - 1
 RowId = Annotated[int, FastAPIPath(ge=1, le=MAX_ID)]
 """An id or number in a URL: the range both databases can hold."""
 ShortText = Annotated[str, StringConstraints(max_length=MAX_TITLE), Printable]
@@ -248,20 +244,11 @@ def post_out(post: Post, public_url: str) -> PostOut:
 
 
 def revision_out(revision: Revision) -> RevisionOut:
-    return RevisionOut(
-        **content_shape(revision.content),
-        number=revision.number,
-        body_html=revision.body_html,
-        reading_time=revision.reading_time,
-        source=revision.source,
-        created_at=revision.created_at,
-        created_by=revision.created_by,
-        token_id=revision.token_id,
-    )
+    return RevisionOut(**revision_shape(revision))
 
 
 def tag_out(tag: Tag) -> TagOut:
-    return TagOut(slug=tag.slug, name=tag.name, description=tag.description)
+    return TagOut(**tag_shape(tag))
 
 
 def staff_out(member: StaffMember) -> StaffOut:
@@ -270,20 +257,3 @@ def staff_out(member: StaffMember) -> StaffOut:
 
 def token_out(record: TokenRecord) -> dict[str, Any]:
     return token_shape(record)
-
-
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, value = text.partition(":")
-        if kind == "id" and value.isdigit() and int(value) <= MAX_ID:
-            return int(value)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise InvalidInput([FieldProblem("cursor", "not a cursor this API gave out", "invalid_cursor")])

@@ -13,10 +13,11 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from masthead.actions import webhooks
+from masthead.actions.cursors import decode_cursor, encode_cursor
 from masthead.actions.shapes import webhook_delivery_shape, webhook_shape
 from masthead.domain.webhooks import DeliveryState
 from masthead.web.api.deps import CallDep, ReadDep, WriteDep
-from masthead.web.api.schemas import RowId, Strict, decode_cursor, encode_cursor
+from masthead.web.api.schemas import RowId, Strict
 from masthead.web.idempotency import keep_secret
 
 router = APIRouter(tags=["webhooks"])
