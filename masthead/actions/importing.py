@@ -39,8 +39,10 @@ __all__ = [
     "ImportBundle",
     "ImportSummary",
     "SaveOutcome",
+    "gate_warnings_of",
     "import_folder",
     "read_folder",
+    "save_post_record",
 ]
 
 POST_SUFFIXES = (".md", ".markdown")
@@ -126,11 +128,11 @@ def import_folder(
     problems: list[ImportProblem] = []
     for done, record in enumerate(bundle.posts, start=1):
         try:
-            outcome, post, gates = _import_post(connection, call, record)
+            outcome, post, gates = save_post_record(connection, call, record)
             summary.posts[outcome.value] += 1
             if outcome is not SaveOutcome.UNCHANGED:
                 found = check_gates(connection, call, post) if gates is None else gates
-                summary.gate_warnings += _gate_warnings(record, post, found)
+                summary.gate_warnings += gate_warnings_of(record, post, found)
         except MastheadError as refused:
             problems.append(ImportProblem(record.path, record.meta.line(), str(refused)))
         if progress:
@@ -140,7 +142,7 @@ def import_folder(
     return summary
 
 
-def _gate_warnings(
+def gate_warnings_of(
     record: PostRecord, post: Post, results: list[GateResult]
 ) -> list[dict[str, object]]:
     return [
@@ -148,7 +150,7 @@ def _gate_warnings(
     ]
 
 
-def _import_post(
+def save_post_record(
     connection: Connection, call: Call, record: PostRecord
 ) -> tuple[SaveOutcome, Post, list[GateResult] | None]:
     """Create the post with this slug or bring it up to date; publish or unpublish to match.

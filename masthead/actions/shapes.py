@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from masthead.actions.redirects import PathRedirect
 from masthead.domain.audit import AuditEntry
 from masthead.domain.posts import Post, PostContent
 from masthead.domain.receipts import Attempt, Receipt
@@ -21,6 +22,7 @@ __all__ = [
     "content_shape",
     "post_shape",
     "receipt_shape",
+    "redirect_shape",
     "staff_shape",
     "token_shape",
 ]
@@ -122,4 +124,14 @@ def _attempt_shape(attempt: Attempt) -> dict[str, Any]:
         "at": attempt.at,
         "ok": attempt.ok,
         "checks": [check.as_dict() for check in attempt.checks],
+    }
+
+
+def redirect_shape(redirect: PathRedirect) -> dict[str, Any]:
+    """An old address and where it leads (the post's URL, once the post is live)."""
+    return {
+        "path": redirect.old_path,
+        "slug": redirect.slug,
+        "location": redirect.location,
+        "created_at": redirect.created_at,
     }
