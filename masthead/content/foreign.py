@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 MAX_DEK = 400
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 class SourceError(ValueError):
@@ -126,12 +127,11 @@ class PostDraft:
             dek = dek[: MAX_DEK - 1].rsplit(" ", 1)[0] + "…"
             entry.warnings.append(self._at(f"dek cut to {MAX_DEK} characters"))
         body = self.body.strip("\n")
-        for number, line in enumerate(body.split("\n"), start=1):
-            index = first_control_character(line)
-            if index is not None:
-                entry.warnings.append(self._at(f"body line {number}: control character removed"))
-                break
-        body = "".join(c for c in body if c in "\n\t\r" or first_control_character(c) is None)
+        index = first_control_character(body)
+        if index is not None:
+            number = body.count("\n", 0, index) + 1
+            entry.warnings.append(self._at(f"body line {number}: control characters removed"))
+            body = _CONTROL.sub("", body)
         content = PostContent(
             slug=slug,
             title=title,

@@ -1,0 +1,133 @@
+"""Import at scale: `python -m bench.migrating [--posts N …] [--format F]`.
+
+Writes the bench corpus (`bench.corpus`, the same posts as `make bench`) as a Jekyll site
+(`_posts/YYYY-MM-DD-slug.md`, `_data/authors.yml`, a permalink in `_config.yml`) and as a
+Masthead folder, then times `masthead import PATH --from jekyll --create-missing --json`
+and `masthead import DIR --json` on fresh SQLite files, each as a whole process, with its
+peak resident memory (the child's `ru_maxrss`). 1,000 posts by default; `--posts 10000
+--posts 100000` for the large runs (minutes; not part of `make bench`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bench.corpus import Corpus, generate_corpus, write_corpus
+from bench.importing import masthead_command, masthead_env
+
+__all__ = ["ScaleResult", "measure", "write_jekyll_site"]
+
+
+@dataclass(frozen=True)
+class ScaleResult:
+    format: str
+    posts: int
+    created: int
+    seconds: float
+    posts_per_second: float
+    peak_rss_mb: float
+    redirects: int
+
+
+def write_jekyll_site(corpus: Corpus, folder: Path) -> Path:
+    """The corpus as a Jekyll site: one `_posts` file per post, authors by key."""
+    posts = folder / "_posts"
+    posts.mkdir(parents=True, exist_ok=True)
+    (folder / "_config.yml").write_text("permalink: /:year/:month/:day/:title/\n", "utf-8")
+    authors = "".join(
+        f"{member['slug']}:\n  name: {json.dumps(member['name'])}\n" for member in corpus.staff
+    )
+    (folder / "_data").mkdir(exist_ok=True)
+    (folder / "_data" / "authors.yml").write_text(authors, encoding="utf-8")
+    for post in corpus.posts:
+        meta = {
+            "title": post.title,
+            "date": post.date.strftime("%Y-%m-%d %H:%M:%S +0000"),
+            "author": post.author,
+            "tags": list(post.tags),
+            "description": post.dek,
+            **({"published": False} if post.status == "draft" else {}),
+        }
+        front = "".join(f"{key}: {json.dumps(value)}\n" for key, value in meta.items())
+        name = f"{post.date:%Y-%m-%d}-{post.slug}.md"
+        (posts / name).write_text(f"---\n{front}---\n\n{post.body}\n", encoding="utf-8")
+    return folder
+
+
+def measure(
+    format_name: str, source: Path, database: Path, workdir: Path, posts: int
+) -> ScaleResult:
+    env = masthead_env(database, workdir)
+    command = masthead_command()
+    subprocess.run([*command, "init"], env=env, cwd=workdir, check=True, capture_output=True)
+    args = [*command, "import", str(source), "--json"]
+    if format_name != "masthead":
+        args += ["--from", format_name, "--create-missing"]
+    seconds, peak, out = _timed(args, env, workdir)
+    report = json.loads(out)
+    created = int(report["posts"]["created"])
+    redirects = int(report.get("redirects", {}).get("made", 0))
+    return ScaleResult(format_name, posts, created, seconds, posts / seconds, peak, redirects)
+
+
+def _timed(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
+    """Run and wait with `wait4`, to read the child's own peak memory."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    out = process.stdout.read()
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - started
+    if process.returncode != 0:
+        error = process.stderr.read() if process.stderr else ""
+        raise RuntimeError(f"{' '.join(args)} exited {process.returncode}:\n{error[-3000:]}")
+    return elapsed, usage.ru_maxrss / 1024, out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.migrating", description=__doc__)
+    parser.add_argument("--posts", type=int, action="append", help="corpus sizes (1000)")
+    parser.add_argument(
+        "--format", action="append", choices=["jekyll", "masthead"], help="formats (both)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="masthead-migrating-"))
+    results = []
+    try:
+        for size in args.posts or [1000]:
+            corpus = generate_corpus(size)
+            for format_name in args.format or ["jekyll", "masthead"]:
+                folder = workdir / f"{format_name}-{size}"
+                if format_name == "jekyll":
+                    source = write_jekyll_site(corpus, folder)
+                else:
+                    source = write_corpus(corpus, folder)
+                result = measure(format_name, source, folder / "db.sqlite", folder, size)
+                results.append(result)
+                rate, peak = result.posts_per_second, result.peak_rss_mb
+                print(
+                    f"{result.format:9} {result.posts:>7} posts: {result.seconds:8.1f} s, "
+                    f"{rate:6.1f} posts/s, peak RSS {peak:7.1f} MB",
+                    flush=True,
+                )
+                shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps([asdict(result) for result in results], indent=2))
+
+
+if __name__ == "__main__":
+    main()
