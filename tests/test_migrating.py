@@ -460,11 +460,16 @@ def test_the_cli_reports_as_json_and_a_dry_run_writes_nothing(
     assert failed.returncode == 1
     assert json.loads(failed.stdout)["problems"][0]["line"] == 3
     assert "_posts/2024-01-01-x.md:3: bad date" in failed.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"db": [\n  {"data": ', encoding="utf-8")
+    not_json = masthead("import", str(broken), "--from", "ghost", database_url=sqlite_url)
+    assert not_json.returncode == 1
+    assert f"{broken}:2: not a Ghost export" in not_json.stderr
     unknown = masthead("import", str(site), "--from", "blogger", database_url=sqlite_url)
     assert unknown.returncode == 2
     assert "unknown format" in unknown.stderr
     listed = masthead("redirects", "list", "--json", database_url=sqlite_url)
     assert listed.returncode == 0
     assert json.loads(listed.stdout) == []
-    for result in (dry, failed, unknown, listed):
+    for result in (dry, failed, not_json, unknown, listed):
         assert_no_traceback(result)

@@ -85,6 +85,17 @@ def _mobiledoc_markdown(document: str) -> str:
     )
 
 
+def _links(rows: object, key: str) -> dict[str, list[tuple[int, str]]]:
+    """`posts_tags` or `posts_authors` as post id → [(sort order, id)]; odd rows skipped."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for row in rows if isinstance(rows, list) else []:
+        if isinstance(row, dict) and row.get("post_id") and row.get(key):
+            order = row.get("sort_order")
+            number = int(order) if isinstance(order, int | float) else 0
+            found.setdefault(str(row["post_id"]), []).append((number, str(row[key])))
+    return found
+
+
 class GhostExport:
     format = "ghost"
 
@@ -94,8 +105,8 @@ class GhostExport:
         if not path.is_file():
             raise SourceError(0, "not a Ghost export: give the JSON file")
         data = self._load()
-        self.users = {str(user["id"]): user for user in data.get("users") or []}
-        self.tags = {str(tag["id"]): tag for tag in data.get("tags") or []}
+        self.users = {str(u.get("id")): u for u in data.get("users") or [] if isinstance(u, dict)}
+        self.tags = {str(t.get("id")): t for t in data.get("tags") or [] if isinstance(t, dict)}
 
     def _load(self) -> dict[str, Any]:
         try:
@@ -125,19 +136,15 @@ class GhostExport:
 
     def entries(self) -> Iterator[Entry]:
         data = self._load()
-        post_tags: dict[str, list[tuple[int, str]]] = {}
-        for link in data.get("posts_tags") or []:
-            post_tags.setdefault(str(link["post_id"]), []).append(
-                (int(link.get("sort_order") or 0), str(link["tag_id"]))
-            )
-        post_authors: dict[str, list[tuple[int, str]]] = {}
-        for link in data.get("posts_authors") or []:
-            post_authors.setdefault(str(link["post_id"]), []).append(
-                (int(link.get("sort_order") or 0), str(link["author_id"]))
-            )
+        post_tags = _links(data.get("posts_tags"), "tag_id")
+        post_authors = _links(data.get("posts_authors"), "author_id")
         taken: dict[str, str] = {}
         for index, post in enumerate(data.get("posts") or []):
-            yield self._entry(index, post, post_tags, post_authors, taken)
+            if isinstance(post, dict):
+                yield self._entry(index, post, post_tags, post_authors, taken)
+            else:
+                problem = ImportProblem(f"{self.name}#posts[{index}]", 1, "not a post object")
+                yield Entry(problem.path, problems=[problem])
 
     def _entry(  # noqa: C901 - one step per field of the source
         self,

@@ -169,7 +169,8 @@ class HugoSite:
         draft.redirects.append(
             text_of(data.get("url")) or "/" + "/".join(p for p in (section, page_slug) if p) + "/"
         )
-        for alias in data.get("aliases") or []:
+        aliases = data.get("aliases") or []
+        for alias in aliases if isinstance(aliases, list) else [aliases]:
             text = text_of(alias)
             if text:
                 relative_alias = not text.startswith("/") and "://" not in text

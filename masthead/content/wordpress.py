@@ -107,7 +107,8 @@ class WordPressExport:
         kind = _child(item, "post_type") or "post"
         status = _child(item, "status") or "publish"
         if kind != "post":
-            entry.skipped = f"a {kind.replace('_', ' ')}, not a post"
+            name = kind.replace("_", " ")
+            entry.skipped = f"{'an' if name[:1] in 'aeiou' else 'a'} {name}, not a post"
             return entry
         if status == "trash":
             entry.skipped = "in the trash"
