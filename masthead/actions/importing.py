@@ -1,5 +1,9 @@
 """Importing a folder of posts: everything is checked first, then written all at once.
 
+The folder is read twice: the first pass checks every file and keeps only an outline of
+each post (its slug, tags, authors and their lines); the second reads each file again
+and writes it. Memory stays bounded however many posts the folder holds.
+
 The import writes through the same use cases as the API (creating and editing drafts,
 publishing, unpublishing, adding tags and staff), with the caller as actor and
 `import` as the source: every write has its audit entry and its lifecycle event. It
@@ -38,9 +42,12 @@ __all__ = [
     "TAGS_FILE",
     "ImportBundle",
     "ImportSummary",
+    "PostOutline",
     "SaveOutcome",
+    "gate_warnings_of",
     "import_folder",
     "read_folder",
+    "save_post_record",
 ]
 
 POST_SUFFIXES = (".md", ".markdown")
@@ -57,12 +64,45 @@ class SaveOutcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class PostOutline:
+    """What the checks need of one post file, kept for every file of the folder while its
+    records are not (a large folder is read twice, never held whole): its slug, tags and
+    authors, and the line of each."""
+
+    path: str
+    slug: str
+    tags: tuple[str, ...]
+    authors: tuple[str, ...]
+    line: int
+    slug_line: int
+    tag_lines: tuple[int, ...]
+    author_lines: tuple[int, ...]
+
+    @classmethod
+    def of(cls, record: PostRecord) -> PostOutline:
+        content, meta = record.content, record.meta
+        author_field = "authors" if "authors" in meta.data else "author"
+        return cls(
+            path=record.path,
+            slug=content.slug,
+            tags=content.tags,
+            authors=content.authors,
+            line=meta.line(),
+            slug_line=meta.line("slug") if "slug" in meta.data else meta.line(),
+            tag_lines=tuple(meta.line("tags", index) for index in range(len(content.tags))),
+            author_lines=tuple(
+                meta.line(author_field, index) for index in range(len(content.authors))
+            ),
+        )
+
+
+@dataclass(frozen=True)
 class ImportBundle:
-    """What a folder holds: the records that read cleanly, and every problem found."""
+    """What a folder holds: the outline of each post that read, and every problem found."""
 
     staff: list[StaffRecord]
     tags: list[Tag]
-    posts: list[PostRecord]
+    posts: list[PostOutline]
     problems: list[ImportProblem]
 
 
@@ -99,15 +139,20 @@ def read_folder(folder: Path) -> ImportBundle:
     staff, staff_problems = _read_optional(folder, STAFF_FILE, read_staff)
     tags, tag_problems = _read_optional(folder, TAGS_FILE, read_tags)
     problems += staff_problems + tag_problems
-    records: list[PostRecord] = []
-    for path in sorted(path for suffix in POST_SUFFIXES for path in folder.rglob(f"*{suffix}")):
-        relative = path.relative_to(folder).as_posix()
-        record, found = read_post(relative, path.read_text(encoding="utf-8"))
+    outlines: list[PostOutline] = []
+    for record, found in _post_files(folder):
         problems += found
         if record is not None:
-            records.append(record)
-    problems += _duplicate_slugs(records)
-    return ImportBundle(staff, tags, records, problems)
+            outlines.append(PostOutline.of(record))
+    problems += _duplicate_slugs(outlines)
+    return ImportBundle(staff, tags, outlines, problems)
+
+
+def _post_files(folder: Path) -> Iterator[tuple[PostRecord | None, list[ImportProblem]]]:
+    """Each post file of the folder, read and checked, in a fixed order."""
+    for path in sorted(path for suffix in POST_SUFFIXES for path in folder.rglob(f"*{suffix}")):
+        relative = path.relative_to(folder).as_posix()
+        yield read_post(relative, path.read_text(encoding="utf-8"))
 
 
 def import_folder(
@@ -124,13 +169,14 @@ def import_folder(
     _resolve_references(connection, bundle, create_missing, summary)
     _write_people(connection, call, bundle, summary)
     problems: list[ImportProblem] = []
-    for done, record in enumerate(bundle.posts, start=1):
+    records = (record for record, _found in _post_files(folder) if record is not None)
+    for done, record in enumerate(records, start=1):
         try:
-            outcome, post, gates = _import_post(connection, call, record)
+            outcome, post, gates = save_post_record(connection, call, record)
             summary.posts[outcome.value] += 1
             if outcome is not SaveOutcome.UNCHANGED:
                 found = check_gates(connection, call, post) if gates is None else gates
-                summary.gate_warnings += _gate_warnings(record, post, found)
+                summary.gate_warnings += gate_warnings_of(record, post, found)
         except MastheadError as refused:
             problems.append(ImportProblem(record.path, record.meta.line(), str(refused)))
         if progress:
@@ -140,7 +186,7 @@ def import_folder(
     return summary
 
 
-def _gate_warnings(
+def gate_warnings_of(
     record: PostRecord, post: Post, results: list[GateResult]
 ) -> list[dict[str, object]]:
     return [
@@ -148,7 +194,7 @@ def _gate_warnings(
     ]
 
 
-def _import_post(
+def save_post_record(
     connection: Connection, call: Call, record: PostRecord
 ) -> tuple[SaveOutcome, Post, list[GateResult] | None]:
     """Create the post with this slug or bring it up to date; publish or unpublish to match.
@@ -199,19 +245,15 @@ def _read_optional(
     return reader(name, path.read_text(encoding="utf-8")) if path.is_file() else ([], [])
 
 
-def _duplicate_slugs(records: list[PostRecord]) -> list[ImportProblem]:
-    first_seen: dict[str, PostRecord] = {}
+def _duplicate_slugs(outlines: list[PostOutline]) -> list[ImportProblem]:
+    first_seen: dict[str, str] = {}
     problems: list[ImportProblem] = []
-    for record in records:
-        slug = record.content.slug
-        if slug in first_seen:
-            line = record.meta.line("slug") if "slug" in record.meta.data else record.meta.line()
-            other = first_seen[slug].path
-            problems.append(
-                ImportProblem(record.path, line, f"slug {slug!r} is also used by {other}")
-            )
+    for post in outlines:
+        if post.slug in first_seen:
+            message = f"slug {post.slug!r} is also used by {first_seen[post.slug]}"
+            problems.append(ImportProblem(post.path, post.slug_line, message))
         else:
-            first_seen[slug] = record
+            first_seen[post.slug] = post.path
     return problems
 
 
@@ -227,50 +269,44 @@ def _resolve_references(
     """
     known = {
         "tag": {tag.slug for tag in bundle.tags}
-        | set(tag_ids(connection, {slug for post in bundle.posts for slug in post.content.tags})),
+        | set(tag_ids(connection, {slug for post in bundle.posts for slug in post.tags})),
         "author": {member.slug for member in bundle.staff}
-        | set(staff_ids(connection, {s for post in bundle.posts for s in post.content.authors})),
+        | set(staff_ids(connection, {s for post in bundle.posts for s in post.authors})),
     }
     problems = list(bundle.problems) + _reserved_slugs(connection, bundle.posts)
-    for record, kind, index, slug in _references(bundle.posts):
+    for post, kind, line, slug in _references(bundle.posts):
         if slug in known[kind]:
             continue
         if create_missing:
             known[kind].add(slug)
             _add_missing(bundle, summary, kind, slug)
             continue
-        field_name = "tags" if kind == "tag" else _author_field(record)
         message = (
             f"unknown {kind} {slug!r} (declare it in {_DECLARED_IN[kind]}, or use --create-missing)"
         )
-        problems.append(ImportProblem(record.path, record.meta.line(field_name, index), message))
+        problems.append(ImportProblem(post.path, line, message))
     if problems:
         raise ImportFailed(sorted(problems, key=lambda problem: (problem.path, problem.line)))
 
 
-def _reserved_slugs(connection: Connection, records: list[PostRecord]) -> list[ImportProblem]:
+def _reserved_slugs(connection: Connection, outlines: list[PostOutline]) -> list[ImportProblem]:
     """A slug held by another post (its live slug or an old one) is not free to import to."""
     problems = []
-    for record in records:
-        slug = record.content.slug
-        owner = slug_owner(connection, slug)
-        if owner is not None and owner != get_post_id(connection, slug):
-            message = f"slug {slug!r} belongs to another post (post {owner}'s address)"
-            problems.append(ImportProblem(record.path, record.meta.line("slug"), message))
+    for post in outlines:
+        owner = slug_owner(connection, post.slug)
+        if owner is not None and owner != get_post_id(connection, post.slug):
+            message = f"slug {post.slug!r} belongs to another post (post {owner}'s address)"
+            problems.append(ImportProblem(post.path, post.slug_line, message))
     return problems
 
 
-def _references(records: list[PostRecord]) -> Iterator[tuple[PostRecord, str, int, str]]:
-    """Each tag and author slug a post names: (post, kind, position, slug)."""
-    for record in records:
-        for index, slug in enumerate(record.content.tags):
-            yield record, "tag", index, slug
-        for index, slug in enumerate(record.content.authors):
-            yield record, "author", index, slug
-
-
-def _author_field(record: PostRecord) -> str:
-    return "authors" if "authors" in record.meta.data else "author"
+def _references(outlines: list[PostOutline]) -> Iterator[tuple[PostOutline, str, int, str]]:
+    """Each tag and author slug a post names: (post, kind, line, slug)."""
+    for post in outlines:
+        for slug, line in zip(post.tags, post.tag_lines, strict=True):
+            yield post, "tag", line, slug
+        for slug, line in zip(post.authors, post.author_lines, strict=True):
+            yield post, "author", line, slug
 
 
 def _add_missing(bundle: ImportBundle, summary: ImportSummary, kind: str, slug: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from masthead.actions.redirects import PathRedirect
 from masthead.domain.audit import AuditEntry
 from masthead.domain.posts import Post, PostContent, Revision
 from masthead.domain.receipts import Attempt, Receipt
@@ -22,6 +23,7 @@ __all__ = [
     "content_shape",
     "post_shape",
     "receipt_shape",
+    "redirect_shape",
     "revision_shape",
     "staff_shape",
     "tag_shape",
@@ -186,4 +188,14 @@ def webhook_delivery_shape(delivery: Delivery) -> dict[str, Any]:
             }
             for attempt in delivery.log
         ],
+    }
+
+
+def redirect_shape(redirect: PathRedirect) -> dict[str, Any]:
+    """An old address and where it leads (the post's URL, once the post is live)."""
+    return {
+        "path": redirect.old_path,
+        "slug": redirect.slug,
+        "location": redirect.location,
+        "created_at": redirect.created_at,
     }

@@ -20,11 +20,13 @@ from masthead.actions.shapes import post_shape
 from masthead.cli.audit import audit_command
 from masthead.cli.context import load_configuration, open_database, operator_call
 from masthead.cli.mcp import mcp_command
+from masthead.cli.migrating import migrate_from
 from masthead.cli.ops import ops_app
 from masthead.cli.output import emit_json, errors_to_exit_codes, progress_bar
 from masthead.cli.people import demo_access, staff_app, token_app
 from masthead.cli.publishing import posts_publish, receipts_app
 from masthead.cli.queue import tasks_app, worker_command, workers_app
+from masthead.cli.redirects import redirects_app
 from masthead.cli.times import moment_option
 from masthead.cli.webhooks import webhooks_app
 from masthead.domain.posts import PostQuery, RevisionSource
@@ -48,6 +50,7 @@ app.add_typer(receipts_app, name="receipts")
 posts_app.command("publish")(posts_publish)
 app.add_typer(ops_app, name="ops")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(redirects_app, name="redirects")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
 
@@ -86,7 +89,16 @@ def init(
 
 @app.command("import")
 def import_command(
-    folder: Annotated[Path, typer.Argument(help="Folder of Markdown files with front matter.")],
+    folder: Annotated[
+        Path, typer.Argument(help="Folder of Markdown files, a site folder, or an export file.")
+    ],
+    source_format: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            help="masthead (default), jekyll, hugo, ghost or wordpress (docs/migrating.md).",
+        ),
+    ] = "masthead",
     create_missing: Annotated[
         bool, typer.Option("--create-missing", help="Create unknown tags and authors.")
     ] = False,
@@ -96,6 +108,9 @@ def import_command(
     as_json: JsonOption = False,
 ) -> None:
     """Import posts, staff and tags: all of it, or nothing when any file has a problem."""
+    if source_format != "masthead":
+        migrate_from(source_format, folder, create_missing, dry_run, as_json)
+        return
     engine = open_database()
     call = operator_call(RevisionSource.IMPORT)
     with (

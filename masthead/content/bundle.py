@@ -68,6 +68,8 @@ class PostRecord:
     status: PostStatus
     published_at: datetime | None
     meta: YamlDocument
+    redirects: tuple[str, ...] = ()
+    """Old addresses (paths) of the post on the site it comes from (other formats)."""
 
 
 class _Problems:

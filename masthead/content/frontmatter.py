@@ -50,9 +50,13 @@ def _child(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
     return None
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML's safe loader, except that a timestamp stays text: the reader of each field
-    checks its dates (so `2026-02-30` is a problem on its line, not a crash)."""
+_FastBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_FastBase):  # type: ignore[valid-type,misc]
+    """YAML's safe loader (libyaml's, when PyYAML has it: it parses once, in C), except
+    that a timestamp stays text: the reader of each field checks its dates (so
+    `2026-02-30` is a problem on its line, not a crash)."""
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -63,15 +67,18 @@ _Loader.yaml_implicit_resolvers = {
 
 def parse_yaml(text: str, first_line: int = 1) -> YamlDocument:
     """Parse YAML safely; errors carry the line in the file (`first_line` = text's line 1)."""
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = first_line + (mark.line if mark else 0)
         raise FrontMatterError(line, f"malformed YAML: {error.problem or error}") from error
     except yaml.YAMLError as error:
         raise FrontMatterError(first_line, f"malformed YAML: {error}") from error
+    finally:
+        loader.dispose()
     return YamlDocument(data, node, first_line)
 
 

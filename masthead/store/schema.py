@@ -37,6 +37,7 @@ __all__ = [
     "events",
     "idempotency_keys",
     "metadata",
+    "path_redirects",
     "post_authors",
     "post_revisions",
     "post_tags",
@@ -269,6 +270,15 @@ slug_redirects = Table(
     "slug_redirects",
     metadata,
     Column("old_slug", String(80), primary_key=True),
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), nullable=False, index=True),
+    _timestamp("created_at"),
+)
+
+# Old addresses of an imported site (issue 17): the exact old path, to the post it became.
+path_redirects = Table(
+    "path_redirects",
+    metadata,
+    Column("old_path", String(500), primary_key=True),
     Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), nullable=False, index=True),
     _timestamp("created_at"),
 )

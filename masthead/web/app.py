@@ -29,7 +29,7 @@ from masthead.web.hygiene import RefuseControlCharacters
 from masthead.web.idempotency import Idempotency
 from masthead.web.mcp import McpEndpoint, WithMcp
 from masthead.web.problems import RETRY_AFTER_SECONDS, problem
-from masthead.web.public import error_page, public_routes
+from masthead.web.public import error_page, old_address, public_routes
 from masthead.web.rate_limits import RateLimits
 from masthead.web.request_log import RequestLog
 from masthead.web.state import AppState, app_state
@@ -111,6 +111,9 @@ def _not_found_responder(site: PublicSite) -> Responder:
 async def _not_found(request: Request, _error: Exception) -> Response:
     if is_internal(request.url.path):  # past the edge guard: an API caller, who reads JSON
         return problem("not_found", "there is nothing at this address")
+    moved = await run_in_threadpool(old_address, request)
+    if moved is not None:
+        return RedirectResponse(moved, status_code=301)
     canonical = _canonical_path(request)
     if canonical is not None:
         query = f"?{request.url.query}" if request.url.query else ""

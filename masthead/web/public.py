@@ -10,12 +10,13 @@ from starlette.routing import BaseRoute, Route
 
 from masthead.actions.health import check_database, is_migrated
 from masthead.actions.public_site import PublicSite
+from masthead.actions.redirects import moved_to
 from masthead.domain.pages import Page, Redirect
 from masthead.web.conditional import conditional_response
 from masthead.web.database import DATABASE_AWAY, request_unit
 from masthead.web.state import app_state
 
-__all__ = ["error_page", "not_found_page", "public_routes"]
+__all__ = ["error_page", "not_found_page", "old_address", "public_routes"]
 
 
 def _endpoint(name: str) -> Callable[[Request], Response]:
@@ -38,6 +39,18 @@ def not_found_page(site: PublicSite, request: Request) -> Page:
             return site.not_found(connection)
     except DATABASE_AWAY:
         return site.not_found(None)
+
+
+def old_address(request: Request) -> str | None:
+    """Where an old address of an imported site now lives (asked only when no page of the
+    page table answers), or None; with the database away, None (the 404 follows)."""
+    if request.method not in {"GET", "HEAD"}:
+        return None
+    try:
+        with request_unit(request).transaction() as connection:
+            return moved_to(connection, request.scope["path"])
+    except DATABASE_AWAY:
+        return None
 
 
 def error_page(site: PublicSite, request: Request, status: int) -> Response:

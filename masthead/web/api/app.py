@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from masthead.web.api import audit, metrics, people, posts, receipts, site, tasks, webhooks
+from masthead.web.api import (
+    audit,
+    metrics,
+    people,
+    posts,
+    receipts,
+    redirects,
+    site,
+    tasks,
+    webhooks,
+)
 from masthead.web.api.openapi import install_openapi
 from masthead.web.problems import install_problem_handlers
 from masthead.web.state import AppState
@@ -31,7 +41,7 @@ def create_api(state: AppState) -> FastAPI:
         swagger_ui_oauth2_redirect_url=None,
     )
     api.state.masthead = state
-    for module in (posts, receipts, people, site, audit, tasks, metrics, webhooks):
+    for module in (posts, receipts, people, site, audit, tasks, metrics, webhooks, redirects):
         api.include_router(module.router)
     install_problem_handlers(api)
     install_openapi(api)
