@@ -174,7 +174,7 @@ def test_the_staff_index_finds_words_of_the_dek_and_the_body(demo_engine: Engine
         assert sorted(_staff(connection, "hollyhock")) == [by_dek, by_body]
         text = search.indexed_text(connection, "staff_search", by_body)
         assert text is not None
-        assert text[2] == "Heading A hollyhock in code ."
+        assert text[2] == "Heading A hollyhock in code."
 
 
 HOSTILE = [

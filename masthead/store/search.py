@@ -10,6 +10,7 @@ SQLite, `ts_rank` over the weighted tsvector on PostgreSQL.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,9 +45,15 @@ class Found:
     body: str
 
 
+_INLINE_TAG = re.compile(
+    r"</?(?:a|abbr|b|code|del|em|i|ins|kbd|mark|q|s|samp|small|span|strong|sub|sup)\b[^>]*>"
+)
+
+
 def plain_text(fragment: str) -> str:
-    """An HTML body as the text a reader sees, whitespace folded."""
-    return " ".join(html_to_text(fragment).split())
+    """An HTML body as the text a reader sees, whitespace folded: inline tags go without
+    a trace (`<code>x</code>,` is `x,`), every other tag separates words."""
+    return " ".join(html_to_text(_INLINE_TAG.sub("", fragment)).split())
 
 
 def _replace(connection: Connection, table: Any, post_id: int, row: dict[str, str]) -> None:
