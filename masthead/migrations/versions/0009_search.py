@@ -3,8 +3,9 @@
 Each table holds a post's title, dek and body as plain text; the write path keeps the
 rows in step. The index over them is each database's own: on SQLite an FTS5 table with
 external content, kept in step by triggers; on PostgreSQL a generated `document`
-tsvector (title weighted A, dek B, body C) with a GIN index. Existing posts are indexed
-here. Every statement may run again after a cut-off run.
+tsvector (title weighted A, dek B, body C) with a GIN index, and on the public index a
+generated `heading` tsvector (title and dek alone) that ranking reads. Existing posts
+are indexed here. Every statement may run again after a cut-off run.
 
 Revision ID: 0009
 Revises: 0006
@@ -24,11 +25,11 @@ branch_labels = None
 depends_on = None
 
 SOURCES = {"public_search": ("published_posts", "post_id"), "staff_search": ("posts", "id")}
-WEIGHTED = (
+HEADING = (
     "setweight(to_tsvector('english'::regconfig, title), 'A') || "
-    "setweight(to_tsvector('english'::regconfig, dek), 'B') || "
-    "setweight(to_tsvector('english'::regconfig, body), 'C')"
+    "setweight(to_tsvector('english'::regconfig, dek), 'B')"
 )
+WEIGHTED = HEADING + " || setweight(to_tsvector('english'::regconfig, body), 'C')"
 
 
 def upgrade() -> None:
@@ -90,6 +91,11 @@ def _postgres_index(table: str) -> None:
         f"GENERATED ALWAYS AS ({WEIGHTED}) STORED"
     )
     op.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_document ON {table} USING gin (document)")
+    if table == "public_search":  # what ranking reads: small enough to stay in the row
+        op.execute(
+            f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS heading tsvector "
+            f"GENERATED ALWAYS AS ({HEADING}) STORED"
+        )
 
 
 def _fill(table: str, source: str, key: str) -> None:
