@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -149,7 +150,8 @@ def list_posts(connection: Connection, which: PostQuery | None = None) -> list[P
         query = query.where(posts.c.id < which.before_id)
     if which.limit is not None:
         query = query.limit(which.limit)
-    rows = list(connection.execute(query))
+    with search.by_index(connection) if which.text else nullcontext():
+        rows = list(connection.execute(query))
     tag_map, author_map = _working_lists(connection, [row.id for row in rows])
     return [_post_from_row(row, tag_map[row.id], author_map[row.id]) for row in rows]
 
