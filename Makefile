@@ -68,6 +68,7 @@ test: install browser-deps lint typecheck
 # the kill loops of ops backup and rotate-edge-secret, long: KILL_ROUNDS=300 (make test: ~25).
 KILL_ROUNDS ?= 300
 # MCP tools/call latency on both transports: MCP_BENCH_ARGS="--calls 200 --database postgres".
+# search at 10,000 posts on both databases: SEARCH_BENCH_ARGS="--posts 1000 --repeats 5".
 bench: install bench-deps
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.queue_bench $(QUEUE_BENCH_ARGS)
@@ -79,6 +80,7 @@ bench: install bench-deps
 	MASTHEAD_KILL_ROUNDS=$(KILL_ROUNDS) $(BIN)/pytest -q -p no:cacheprovider \
 		tests/test_ops_backup.py tests/test_ops_rotate_edge_secret.py -k killed
 	$(BIN)/python -m bench.mcp_latency $(MCP_BENCH_ARGS)
+	$(BIN)/python -m bench.search $(SEARCH_BENCH_ARGS)
 
 # wrk, for the HTTP figures (Debian's package); without it the HTTP part is skipped.
 .PHONY: bench-deps

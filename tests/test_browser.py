@@ -42,7 +42,8 @@ INDEX = "/"
 TAG = "/tag/operations/"
 # A demo post with both fenced code blocks and a table: the widest content on the site.
 POST = "/posts/runbooks-are-scripts/"
-PAGES = {"index": INDEX, "tag": TAG, "post": POST}
+SEARCH = "/search?q=edge+secret"  # results with marked words, and the header's form
+PAGES = {"index": INDEX, "tag": TAG, "post": POST, "search": SEARCH}
 CARDS_PER_PAGE = 9
 
 

@@ -15,12 +15,13 @@ from masthead.store.public import (
     list_published,
     listed_tag,
 )
-from masthead.store.schema import metadata
+from masthead.store.schema import is_declared_object, metadata
 
 
 def test_migrations_produce_the_declared_schema(engine: Engine) -> None:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        options = {"compare_type": True, "include_object": is_declared_object}
+        context = MigrationContext.configure(connection, opts=options)
         differences = compare_metadata(context, metadata)
     assert differences == []
 

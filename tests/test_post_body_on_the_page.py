@@ -65,6 +65,8 @@ def test_the_skip_link_target_stays_the_pages_own(post_page: str) -> None:
 
 def test_no_input_reaches_the_page_and_tasks_still_show(post_page: str) -> None:
     tree = LexborHTMLParser(post_page)
-    assert tree.css("input") == []
+    assert tree.css(".post-body input") == []
+    fields = [node.attributes.get("id") for node in tree.css("input")]
+    assert fields == ["site-search-q"]  # the header's search form, the page's own
     markers = [node.attributes.get("aria-label") for node in tree.css(".post-body span.task")]
     assert markers == ["done", "not done"]

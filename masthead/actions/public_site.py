@@ -32,6 +32,11 @@ class PublicSite:
         """(name, URL pattern) of every kind of page that has an address."""
         return [(kind.name, kind.pattern) for kind in pagetable.PAGES if kind.routed]
 
+    @property
+    def dynamic(self) -> frozenset[str]:
+        """The kinds of page answered afresh per request (search): never cached or exported."""
+        return frozenset(kind.name for kind in pagetable.PAGES if kind.dynamic)
+
     def answer(
         self, connection: Connection, name: str, params: Mapping[str, Any]
     ) -> Page | Redirect:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PageOutOfRange", "PageWindow", "author_count_line", "paginate", "tag_count_line"]
+__all__ = [
+    "PageOutOfRange",
+    "PageWindow",
+    "author_count_line",
+    "paginate",
+    "search_count_line",
+    "tag_count_line",
+]
 
 
 class PageOutOfRange(ValueError):
@@ -51,3 +58,7 @@ def tag_count_line(count: int, tag_name: str) -> str:
 
 def author_count_line(count: int, author_name: str) -> str:
     return f"{_posts(count)} by {author_name}"
+
+
+def search_count_line(count: int, query_text: str) -> str:
+    return f"{_posts(count)} found for “{query_text}”"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from masthead.store.schema import metadata
+from masthead.store.schema import is_declared_object, metadata
 
 connection = context.config.attributes["connection"]
 context.configure(
@@ -12,6 +12,7 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    include_object=is_declared_object,
     transaction_per_migration=True,
 )
 with context.begin_transaction():

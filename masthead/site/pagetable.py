@@ -9,6 +9,7 @@ same URLs. A builder gets a read transaction and the site's settings and answers
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from masthead.domain.listing import PageOutOfRange
 from masthead.domain.pages import Page, Redirect
 from masthead.errors import NotFound
 from masthead.site import pages, urls
+from masthead.site import search as search_pages
 from masthead.site.changes import feed_url, listing_url
 from masthead.site.pages import ListingPage, SiteInfo
 from masthead.site.render import STYLESHEET, Renderer
@@ -29,6 +31,7 @@ __all__ = [
     "PAGES",
     "PageContext",
     "PageKind",
+    "dynamic_urls",
     "every_url",
     "expand",
     "not_found_page",
@@ -64,6 +67,9 @@ class PageKind:
     addresses: Callable[[PageContext], Iterable[str]]
     """Every URL of this kind that answers with a page now."""
     routed: bool = True
+    dynamic: bool = False
+    """Answered afresh for each request from its query string (`params["query"]`): never
+    cached, never exported, and not in `every_url`."""
 
 
 # --- listings -----------------------------------------------------------------------------
@@ -211,6 +217,24 @@ def _stylesheet(_context: PageContext, _params: Params) -> Built:
     return Page(STYLESHEET, CSS, immutable=True)
 
 
+_PAGE_NUMBER = re.compile(r"[0-9]{1,6}")
+
+
+def _search(context: PageContext, params: Params) -> Built:
+    """`/search?q=WORDS&page=N`: any text is read as words; a bad page number is a 404."""
+    query: Mapping[str, str] = params.get("query", {})
+    raw_number = query.get("page", "1")
+    if not _PAGE_NUMBER.fullmatch(raw_number):
+        raise NotFound("no such page")
+    try:
+        page = search_pages.search_page(
+            context.connection, context.site, query.get("q", ""), int(raw_number)
+        )
+    except PageOutOfRange as error:
+        raise NotFound("no such page") from error
+    return Page(context.renderer.search(context.site, page), HTML)
+
+
 def not_found_page(renderer: Renderer, site: SiteInfo) -> Page:
     """The page any unknown address answers with (the same bytes for all)."""
     return Page(renderer.not_found(site), HTML, found=False)
@@ -238,13 +262,25 @@ PAGES: tuple[PageKind, ...] = (
     PageKind("sitemap", urls.SITEMAP, _sitemap, _one(urls.SITEMAP)),
     PageKind("robots", urls.ROBOTS, _robots, _one(urls.ROBOTS)),
     PageKind("stylesheet", urls.STYLESHEET, _stylesheet, _one(urls.STYLESHEET)),
+    PageKind("search", urls.SEARCH, _search, _one(urls.SEARCH), dynamic=True),
     PageKind("not_found", urls.NOT_FOUND, _not_found, _one(urls.NOT_FOUND), routed=False),
 )
 
 
 def every_url(context: PageContext) -> list[str]:
-    """Every URL the site answers with a page now (the "not found" page aside)."""
-    return [address for kind in PAGES if kind.routed for address in kind.addresses(context)]
+    """Every URL the site answers with a page now (the "not found" page and dynamic pages
+    aside: those are answered only live, per request)."""
+    return [
+        address
+        for kind in PAGES
+        if kind.routed and not kind.dynamic
+        for address in kind.addresses(context)
+    ]
+
+
+def dynamic_urls(context: PageContext) -> list[str]:
+    """The addresses of the dynamic pages (without a query string): never exported."""
+    return [address for kind in PAGES if kind.dynamic for address in kind.addresses(context)]
 
 
 def old_slug_redirects(context: PageContext) -> dict[str, str]:

@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from masthead.site import urls
 from masthead.site.pages import FeedPage, ListingPage, PostPage, SiteInfo
+from masthead.site.search import SearchPage
 from masthead.store.public import SitemapEntry
 
 __all__ = ["STYLESHEET", "Renderer"]
@@ -47,6 +48,9 @@ class Renderer:
 
     def post(self, site: SiteInfo, page: PostPage) -> str:
         return self.environment.get_template("post.html").render(site=site, page=page)
+
+    def search(self, site: SiteInfo, page: SearchPage) -> str:
+        return self.environment.get_template("search.html").render(site=site, page=page)
 
     def not_found(self, site: SiteInfo) -> str:
         return self.environment.get_template("not_found.html").render(site=site)

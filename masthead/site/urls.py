@@ -4,6 +4,7 @@ these functions, and the change map names pages with them."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 __all__ = [
     "AUTHOR",
@@ -16,6 +17,7 @@ __all__ = [
     "PAGED",
     "POST",
     "ROBOTS",
+    "SEARCH",
     "SITEMAP",
     "STYLESHEET",
     "TAG",
@@ -27,6 +29,7 @@ __all__ = [
     "index_url",
     "listing_page_url",
     "post_url",
+    "search_url",
     "tag_feed_url",
     "tag_url",
 ]
@@ -46,6 +49,7 @@ SITEMAP = "/sitemap.xml"
 ROBOTS = "/robots.txt"
 NOT_FOUND = "/404.html"
 STYLESHEET = "/static/site.css"
+SEARCH = "/search"  # dynamic: `?q=WORDS`, and `&page=N` from page 2
 
 _PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
 
@@ -82,3 +86,9 @@ def tag_feed_url(slug: str) -> str:
 
 def author_feed_url(slug: str) -> str:
     return fill(AUTHOR_FEED, slug=slug)
+
+
+def search_url(text: str, page: int = 1) -> str:
+    """Page `page` of the search for `text`."""
+    query = {"q": text} if page == 1 else {"q": text, "page": page}
+    return f"{SEARCH}?{urlencode(query)}"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from masthead.content.markdown import RenderedBody
 from masthead.domain.posts import (
@@ -20,6 +21,8 @@ from masthead.domain.posts import (
     Revision,
     RevisionSource,
 )
+from masthead.domain.search import parse_query
+from masthead.store import search
 from masthead.store.schema import post_authors, post_revisions, post_tags, posts, staff, tags
 from masthead.store.staff import staff_ids
 from masthead.store.tags import tag_ids
@@ -141,13 +144,14 @@ def list_posts(connection: Connection, which: PostQuery | None = None) -> list[P
             )
         )
     if which.text:
-        pattern = "%" + which.text.lower().replace("%", r"\%").replace("_", r"\_") + "%"
-        query = query.where(func.lower(posts.c.title).like(pattern, escape="\\"))
+        words = parse_query(which.text)
+        query = query.where(posts.c.id.in_(search.working_matches(connection, words)))
     if which.before_id is not None:
         query = query.where(posts.c.id < which.before_id)
     if which.limit is not None:
         query = query.limit(which.limit)
-    rows = list(connection.execute(query))
+    with search.by_index(connection) if which.text else nullcontext():
+        rows = list(connection.execute(query))
     tag_map, author_map = _working_lists(connection, [row.id for row in rows])
     return [_post_from_row(row, tag_map[row.id], author_map[row.id]) for row in rows]
 
@@ -191,6 +195,7 @@ def _write_revision(
     )
     _replace_links(connection, post_tags, "tag_id", post_id, content.tags, tag_ids)
     _replace_links(connection, post_authors, "staff_id", post_id, content.authors, staff_ids)
+    search.index_working(connection, post_id, content.title, content.dek, revision.rendered.html)
 
 
 def _replace_links(

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, insert, literal, select
 
 from masthead.domain.posts import Post
+from masthead.store import search
 from masthead.store.schema import (
     post_authors,
     post_tags,
@@ -23,7 +24,7 @@ def pin_working_copy(
 ) -> None:
     """Copy the post's working copy (its newest revision) into the public tables,
     replacing what was live. Its tags and authors are copied from the working copy's
-    own links, in their order."""
+    own links, in their order. The public search index takes the same revision."""
     unpin(connection, post.id)
     content = post.content
     connection.execute(
@@ -52,9 +53,10 @@ def pin_working_copy(
         )
         columns = ["post_id", "position", key, "published_at", "updated_at"]
         connection.execute(insert(target).from_select(columns, rows))
+    search.index_live(connection, post.id, content.title, content.dek, post.body_html)
 
 
 def unpin(connection: Connection, post_id: int) -> None:
     """Take a post off the public site (its rows only; the post itself stays). Its tag
-    and author rows go with it (ON DELETE CASCADE)."""
+    and author rows, and its row in the public search index, go with it (ON DELETE CASCADE)."""
     connection.execute(delete(published_posts).where(published_posts.c.post_id == post_id))

@@ -36,12 +36,14 @@ __all__ = [
     "event_cursors",
     "events",
     "idempotency_keys",
+    "is_declared_object",
     "metadata",
     "path_redirects",
     "post_authors",
     "post_revisions",
     "post_tags",
     "posts",
+    "public_search",
     "published_authors",
     "published_posts",
     "published_tags",
@@ -49,6 +51,7 @@ __all__ = [
     "site_settings",
     "slug_redirects",
     "staff",
+    "staff_search",
     "tags",
     "task_runs",
     "tasks",
@@ -505,3 +508,54 @@ webhook_attempts = Table(
     Column("answer", Text, nullable=False, server_default="", comment="its first bytes"),
     Column("error", Text, nullable=True),
 )
+
+
+# --- search ---
+# The text each index holds: a live post's published revision (public), and every post's
+# working copy (staff), bodies as plain text. Each database indexes these rows its own
+# way, made by migration 0009 and kept in step with the rows by the database itself: on
+# SQLite an FTS5 table over each (triggers), on PostgreSQL a generated, weighted
+# `document` tsvector with a GIN index (and `heading`, title and dek, that ranking
+# reads). Those objects are not declared here.
+
+
+def _search_table(name: str, post_key: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column(
+            "post_id",
+            ForeignKey(post_key, ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        ),
+        Column("title", Text, nullable=False),
+        Column("dek", Text, nullable=False),
+        Column("body", Text, nullable=False),
+    )
+
+
+public_search = _search_table("public_search", "published_posts.post_id")
+staff_search = _search_table("staff_search", "posts.id")
+
+SEARCH_TABLES = ("public_search", "staff_search")
+_FTS_TABLES = {
+    f"{table}_fts{suffix}"
+    for table in SEARCH_TABLES
+    for suffix in ("", "_data", "_idx", "_docsize", "_config")
+}
+_SEARCH_INDEXES = {f"ix_{table}_document" for table in SEARCH_TABLES}
+
+
+def is_declared_object(
+    item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Whether migrations compare this object with the declaration: not the databases' own
+    search index objects (an Alembic `include_object` hook)."""
+    if type_ == "table":
+        return name not in _FTS_TABLES
+    if type_ == "index":
+        return name not in _SEARCH_INDEXES
+    if type_ == "column":
+        return not (name in {"document", "heading"} and item.table.name in SEARCH_TABLES)
+    return True

@@ -19,13 +19,18 @@ from masthead.web.state import app_state
 __all__ = ["error_page", "not_found_page", "old_address", "public_routes"]
 
 
-def _endpoint(name: str) -> Callable[[Request], Response]:
+def _endpoint(name: str, *, dynamic: bool) -> Callable[[Request], Response]:
     def answer(request: Request) -> Response:
         site = app_state(request).site
+        params = dict(request.path_params)
+        if dynamic:
+            params["query"] = request.query_params
         with request_unit(request).transaction() as connection:
-            found = site.answer(connection, name, request.path_params)
+            found = site.answer(connection, name, params)
         if isinstance(found, Redirect):
             return RedirectResponse(found.location, status_code=301)
+        if dynamic:
+            return Response(found.body, media_type=found.media_type, headers=NO_STORE)
         return conditional_response(request, found)
 
     answer.__name__ = name
@@ -86,7 +91,8 @@ def readyz(request: Request) -> Response:
 
 def public_routes(site: PublicSite) -> list[BaseRoute]:
     routes: list[BaseRoute] = [
-        Route(pattern, _endpoint(name), name=name) for name, pattern in site.routes
+        Route(pattern, _endpoint(name, dynamic=name in site.dynamic), name=name)
+        for name, pattern in site.routes
     ]
     routes.append(Route("/healthz", healthz))
     routes.append(Route("/readyz", readyz))
