@@ -9,16 +9,22 @@ __all__ = [
     "AUTHOR",
     "AUTHOR_FEED",
     "AUTHOR_PAGE",
+    "FAVICON",
     "FEED",
     "INDEX",
     "INDEX_PAGE",
+    "LLMS",
+    "LLMS_FULL",
+    "MANIFEST",
     "NOT_FOUND",
     "PAGED",
     "POST",
+    "POST_MARKDOWN",
     "ROBOTS",
     "SITEMAP",
     "STYLESHEET",
     "TAG",
+    "TAGS",
     "TAG_FEED",
     "TAG_PAGE",
     "author_feed_url",
@@ -26,6 +32,7 @@ __all__ = [
     "fill",
     "index_url",
     "listing_page_url",
+    "post_markdown_url",
     "post_url",
     "tag_feed_url",
     "tag_url",
@@ -46,6 +53,13 @@ SITEMAP = "/sitemap.xml"
 ROBOTS = "/robots.txt"
 NOT_FOUND = "/404.html"
 STYLESHEET = "/static/site.css"
+# Found by readers, crawlers and models (issue 16).
+TAGS = "/tags/"
+POST_MARKDOWN = "/posts/{slug}.md"
+LLMS = "/llms.txt"
+LLMS_FULL = "/llms-full.txt"
+MANIFEST = "/manifest.webmanifest"
+FAVICON = "/favicon.svg"
 
 _PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
 
@@ -74,6 +88,10 @@ def author_url(slug: str, page: int = 1) -> str:
 
 def post_url(slug: str) -> str:
     return fill(POST, slug=slug)
+
+
+def post_markdown_url(slug: str) -> str:
+    return fill(POST_MARKDOWN, slug=slug)
 
 
 def tag_feed_url(slug: str) -> str:
