@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -151,6 +151,8 @@ class Around:
     previous: Link | None = None  # published just before
     next: Link | None = None  # published just after
     reviewer: str | None = None  # the person who approved the live revision
+    changed: datetime | None = field(default=None, compare=False)
+    """When the newest of the posts shown here last went live (for `Last-Modified`)."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,12 @@ class PostPage:
     authors: tuple[Link, ...]
     boxes: tuple[AuthorBox, ...] = ()
     around: Around = Around()
+
+    @property
+    def last_modified(self) -> datetime:
+        """The newest change among this post and the posts its page shows."""
+        shown = self.around.changed
+        return self.post.updated_at if shown is None else max(shown, self.post.updated_at)
 
 
 @dataclass(frozen=True)
@@ -295,14 +303,14 @@ def post_page(connection: Connection, site: SiteInfo, slug: str) -> PostPage:
 def read_around(connection: Connection, site: SiteInfo, post: PublishedPost) -> Around:
     """The post's related posts, neighbours in time and reviewer, as its page shows them."""
     older, newer = surroundings.neighbours(connection, post.id, post.published_at)
+    related = surroundings.related(connection, post.id, post.published_at)
+    shown = [glimpse for glimpse in (older, newer, *related) if glimpse is not None]
     return Around(
-        related=tuple(
-            _dated(glimpse, site.zone)
-            for glimpse in surroundings.related(connection, post.id, post.published_at)
-        ),
+        related=tuple(_dated(glimpse, site.zone) for glimpse in related),
         previous=_glimpse_link(older),
         next=_glimpse_link(newer),
         reviewer=surroundings.reviewers(connection, [post.id]).get(post.id),
+        changed=max((glimpse.updated_at for glimpse in shown), default=None),
     )
 
 

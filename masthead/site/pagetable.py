@@ -182,7 +182,7 @@ def _post(context: PageContext, params: Params) -> Built:
         if moved_to is None:
             raise
         return Redirect(urls.post_url(moved_to))
-    return Page(context.renderer.post(context.site, page), HTML, page.post.updated_at)
+    return Page(context.renderer.post(context.site, page), HTML, page.last_modified)
 
 
 def _moved(connection: Connection, old_slug: str) -> str | None:
