@@ -31,6 +31,7 @@ from masthead.store.engine import open_engine, reading, writing
 from masthead.store.staff import staff_ids
 from masthead.store.surroundings import markdown_bodies
 from masthead.web.negotiation import wants_markdown
+from tests.api_support import ApiWorld
 from tests.conftest import LiveServer, settings_for
 from tests.operators import call_as
 
@@ -427,3 +428,39 @@ def test_the_header_navigation_comes_from_the_settings(world: _World) -> None:
     for wrong in ([{"text": "x", "url": "javascript:alert(1)"}], [{"text": "", "url": "/"}], "/"):
         with writing(world.engine) as connection, pytest.raises(InvalidInput):
             update_site_settings(connection, world.call(), {"navigation": wrong})
+
+
+def test_the_settings_api_changes_the_navigation_marker_and_colour(api: ApiWorld) -> None:
+    links = [{"text": "Start", "url": "/"}, {"text": "Models", "url": "/llms.txt"}]
+    with api.client("admin") as admin:
+        defaults = admin.get("/settings").json()
+        changed = admin.patch(
+            "/settings", json={"navigation": links, "mark_agents": False, "theme_color": "#0f766e"}
+        )
+        assert changed.status_code == 200, changed.text
+        bad = [
+            admin.patch("/settings", json=wrong).status_code
+            for wrong in (
+                {"navigation": [{"text": "x", "url": "javascript:alert(1)"}]},
+                {"navigation": [{"text": "x", "url": "/", "extra": 1}]},
+                {"theme_color": "red"},
+                {"mark_agents": "yes"},
+            )
+        ]
+        with api.server.client() as public:
+            page = HTMLParser(public.get(AGENT_POST).text)
+            icon = public.get("/favicon.svg").text
+        reset = admin.patch("/settings", json={"navigation": None, "mark_agents": None})
+    assert defaults["navigation"] == [
+        {"text": "Home", "url": "/"},
+        {"text": "Tags", "url": "/tags/"},
+        {"text": "Feed", "url": "/feed.xml"},
+    ]
+    assert (defaults["mark_agents"], defaults["theme_color"]) == (True, "#1d4fa3")
+    assert changed.json()["navigation"] == links
+    assert bad == [422, 422, 422, 422]
+    assert [a.attributes["href"] for a in page.css(".site-nav a")] == ["/", "/llms.txt"]
+    assert page.css(".agent-marker") == []
+    assert 'fill="#0f766e"' in icon
+    assert reset.json()["navigation"] == defaults["navigation"]
+    assert reset.json()["mark_agents"] is True

@@ -59,11 +59,9 @@ def post_graph(site: SiteInfo, page: PostPage) -> str:
     url = site.absolute(page.path)
     article: dict[str, Any] = {
         "@type": "BlogPosting",
-        "@id": url,
         "headline": post.title,
         "description": post.dek,
         "url": url,
-        "mainEntityOfPage": url,
         "datePublished": _iso(post.published_at),
         "dateModified": _iso(post.updated_at),
         "author": [_author(site, box) for box in page.boxes],
@@ -92,7 +90,6 @@ def listing_graph(site: SiteInfo, page: ListingPage) -> str:
         trail = [(site.title, urls.INDEX), (page.name, first)]
     listing: dict[str, Any] = {
         "@type": kind,
-        "@id": url,
         "name": page.name,
         "description": description,
         "url": url,
@@ -105,7 +102,6 @@ def listing_graph(site: SiteInfo, page: ListingPage) -> str:
 def tags_graph(site: SiteInfo, count: int) -> str:
     listing = {
         "@type": "CollectionPage",
-        "@id": site.absolute(urls.TAGS),
         "name": "Tags",
         "description": f"Every tag of {site.title} with a published post ({count}).",
         "url": site.absolute(urls.TAGS),

@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
 )
 
@@ -239,7 +240,7 @@ class SiteSettingsPatch(Strict):
     page_size: Annotated[int, Field(ge=1, le=100)] | None = None
     timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
     navigation: list[NavLinkOut] | None = Field(None, max_length=8)
-    mark_agents: bool | None = None
+    mark_agents: StrictBool | None = None
     theme_color: Annotated[str, StringConstraints(max_length=7)] | None = None
     gates: dict[str, Literal["block", "warn"]] | None = Field(
         None,
