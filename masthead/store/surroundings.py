@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, Integer, and_, bindparam, func, or_, select
 
 from masthead.domain.staff import StaffKind
 from masthead.store.schema import (
@@ -51,84 +51,96 @@ class Glimpse:
     updated_at: datetime
 
 
-def _glimpses(connection: Connection, ids: list[int]) -> list[Glimpse]:
-    if not ids:
-        return []
-    query = select(
-        published_posts.c.post_id,
-        published_posts.c.slug,
-        published_posts.c.title,
-        published_posts.c.published_at,
-        published_posts.c.updated_at,
-    ).where(published_posts.c.post_id.in_(ids))
-    found = {row.post_id: Glimpse(*row) for row in connection.execute(query)}
-    return [found[post_id] for post_id in ids if post_id in found]
+_GLIMPSE = (
+    published_posts.c.post_id,
+    published_posts.c.slug,
+    published_posts.c.title,
+    published_posts.c.published_at,
+    published_posts.c.updated_at,
+)
+# The statements are built once, with parameters (`:post_id`, `:at`): a post page runs
+# them on every request, and building a statement costs more than running it.
+_AT = bindparam("at", type_=UTCDateTime())
+_ID = bindparam("post_id", type_=Integer())
 
 
-def _before(table: Any, at: datetime, post_id: int) -> ColumnElement[bool]:
-    return or_(
-        table.c.published_at < at, and_(table.c.published_at == at, table.c.post_id < post_id)
+def _before(table: Any) -> ColumnElement[bool]:
+    same_time = and_(table.c.published_at == _AT, table.c.post_id < _ID)
+    return or_(table.c.published_at < _AT, same_time)
+
+
+def _after(table: Any) -> ColumnElement[bool]:
+    same_time = and_(table.c.published_at == _AT, table.c.post_id > _ID)
+    return or_(table.c.published_at > _AT, same_time)
+
+
+_OLDER = (
+    select(*_GLIMPSE)
+    .where(_before(published_posts))
+    .order_by(published_posts.c.published_at.desc(), published_posts.c.post_id.desc())
+    .limit(1)
+)
+_NEWER = (
+    select(*_GLIMPSE)
+    .where(_after(published_posts))
+    .order_by(published_posts.c.published_at, published_posts.c.post_id)
+    .limit(1)
+)
+_MY_TAGS = select(published_tags.c.tag_id).where(published_tags.c.post_id == _ID)
+_RELATED = (
+    select(*_GLIMPSE)
+    .select_from(published_tags)
+    .join(published_posts, published_posts.c.post_id == published_tags.c.post_id)
+    .where(published_tags.c.tag_id.in_(_MY_TAGS), _before(published_tags))
+    .group_by(*_GLIMPSE)
+    .order_by(
+        func.count().desc(), published_posts.c.published_at.desc(), published_posts.c.post_id.desc()
     )
-
-
-def _after(table: Any, at: datetime, post_id: int) -> ColumnElement[bool]:
-    return or_(
-        table.c.published_at > at, and_(table.c.published_at == at, table.c.post_id > post_id)
+    .limit(RELATED_SIZE)
+)
+_LATER_TAG_MATES = (
+    select(*_GLIMPSE)
+    .where(
+        published_posts.c.post_id.in_(
+            select(published_tags.c.post_id).where(
+                published_tags.c.tag_id.in_(_MY_TAGS), _after(published_tags)
+            )
+        )
     )
+    .order_by(published_posts.c.post_id)
+)
+
+
+def _glimpse(row: Any) -> Glimpse:
+    return Glimpse(row[0], row[1], row[2], row[3], row[4])
 
 
 def neighbours(
     connection: Connection, post_id: int, at: datetime
 ) -> tuple[Glimpse | None, Glimpse | None]:
     """The post published just before this one, and the one just after."""
-    table = published_posts
-    older = connection.execute(
-        select(table.c.post_id)
-        .where(_before(table, at, post_id))
-        .order_by(table.c.published_at.desc(), table.c.post_id.desc())
-        .limit(1)
-    ).scalar()
-    newer = connection.execute(
-        select(table.c.post_id)
-        .where(_after(table, at, post_id))
-        .order_by(table.c.published_at, table.c.post_id)
-        .limit(1)
-    ).scalar()
-    found = {
-        glimpse.id: glimpse for glimpse in _glimpses(connection, [i for i in (older, newer) if i])
-    }
-    return found.get(older or 0), found.get(newer or 0)
-
-
-def related(
-    connection: Connection, post_id: int, at: datetime, limit: int = RELATED_SIZE
-) -> list[Glimpse]:
-    """Posts published before this one that share its tags: the most shared tags first,
-    then the newest (then the highest id). Only earlier posts, so that a new post never
-    changes the related posts of the pages already out."""
-    mine = select(published_tags.c.tag_id).where(published_tags.c.post_id == post_id)
-    shared = func.count()
-    newest = type_coerce(func.max(published_tags.c.published_at), UTCDateTime())
-    query = (
-        select(published_tags.c.post_id)
-        .where(published_tags.c.tag_id.in_(mine), _before(published_tags, at, post_id))
-        .group_by(published_tags.c.post_id)
-        .order_by(shared.desc(), newest.desc(), published_tags.c.post_id.desc())
-        .limit(limit)
+    values = {"post_id": post_id, "at": at}
+    older = connection.execute(_OLDER, values).first()
+    newer = connection.execute(_NEWER, values).first()
+    return (
+        None if older is None else _glimpse(older),
+        None if newer is None else _glimpse(newer),
     )
-    return _glimpses(connection, list(connection.execute(query).scalars()))
+
+
+def related(connection: Connection, post_id: int, at: datetime) -> list[Glimpse]:
+    """Up to RELATED_SIZE posts published before this one that share its tags: the most
+    shared tags first, then the newest (then the highest id). Only earlier posts, so that
+    a new post never changes the related posts of the pages already out."""
+    rows = connection.execute(_RELATED, {"post_id": post_id, "at": at})
+    return [_glimpse(row) for row in rows]
 
 
 def tag_mates_after(connection: Connection, post_id: int, at: datetime) -> list[Glimpse]:
     """Live posts published after this one that share a tag with it (whose related posts
     it may be among), by id."""
-    mine = select(published_tags.c.tag_id).where(published_tags.c.post_id == post_id)
-    query = (
-        select(published_tags.c.post_id)
-        .where(published_tags.c.tag_id.in_(mine), _after(published_tags, at, post_id))
-        .distinct()
-    )
-    return _glimpses(connection, sorted(connection.execute(query).scalars()))
+    rows = connection.execute(_LATER_TAG_MATES, {"post_id": post_id, "at": at})
+    return [_glimpse(row) for row in rows]
 
 
 def _of_live_revision() -> ColumnElement[bool]:
