@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, FloatRect, Page, ViewportSize, sync_playwright
 
+from masthead.store.approvals import add_approval
+from masthead.store.engine import open_engine, writing
+from masthead.store.public import find_published
+from masthead.store.staff import staff_ids
 from tests.conftest import LiveServer, settings_for
 from tests.databases import DatabaseFactory
 
@@ -43,7 +48,10 @@ TAG = "/tag/operations/"
 # A demo post with both fenced code blocks and a table: the widest content on the site.
 POST = "/posts/runbooks-are-scripts/"
 SEARCH = "/search?q=edge+secret"  # results with marked words, and the header's form
-PAGES = {"index": INDEX, "tag": TAG, "post": POST, "search": SEARCH}
+PAGES = {"index": INDEX, "tag": TAG, "post": POST, "search": SEARCH, "tags": "/tags/"}
+# A demo post by an agent (Ledger); the site fixture adds a person's approval of it.
+AGENT_POST = "/posts/writing-drafts-through-the-api-as-an-agent/"
+REVIEWER = "ines-carvalho"
 CARDS_PER_PAGE = 9
 
 
@@ -72,9 +80,22 @@ def browser() -> Iterator[Browser]:
 def site(browser: Browser, database_factories: dict[str, DatabaseFactory]) -> Iterator[LiveServer]:
     factory = database_factories["sqlite"]
     url = factory.new("demo")
+    _review(url, AGENT_POST.split("/")[2], REVIEWER)
     with LiveServer(settings_for(url)) as server:
         yield server
     factory.drop(url)
+
+
+def _review(url: str, slug: str, reviewer: str) -> None:
+    """Record a person's approval of the live revision of a post, from before it went live."""
+    engine = open_engine(url)
+    with writing(engine) as connection:
+        post = find_published(connection, slug)
+        assert post is not None
+        member = staff_ids(connection, [reviewer])[reviewer]
+        at = post.updated_at - timedelta(minutes=5)
+        add_approval(connection, post.id, post.revision, member, None, at)
+    engine.dispose()
 
 
 @contextmanager
@@ -208,3 +229,61 @@ def test_first_tab_focuses_a_visible_skip_link(
         assert box["y"] >= 0
         assert box["x"] + box["width"] <= size["width"], box
         assert box["y"] + box["height"] <= size["height"], box
+
+
+def _visible_inside(page: Page, selector: str, container: str) -> None:
+    node = page.locator(selector).first
+    assert node.count() == 1, f"no {selector}"
+    assert node.is_visible(), f"{selector} is hidden"
+    box, outer = node.bounding_box(), page.locator(container).first.bounding_box()
+    assert box is not None
+    assert outer is not None
+    assert box["width"] > 0
+    assert box["height"] > 0
+    inside = page.evaluate(
+        "([inner, outer]) => document.querySelector(outer).contains(document.querySelector(inner))",
+        [selector, container],
+    )
+    assert inside, f"{selector} is not inside {container}"
+    assert outer["x"] <= box["x"]
+    assert box["x"] + box["width"] <= outer["x"] + outer["width"] + 1
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_agent_marker_and_the_reviewer_show_in_the_byline(
+    browser: Browser, site: LiveServer, viewport: str
+) -> None:
+    with _open(browser, site, AGENT_POST, viewport) as page:
+        byline = ".post-header .byline"
+        _visible_inside(page, f"{byline} .agent-marker", byline)
+        _visible_inside(page, f"{byline} .reviewer", byline)
+        assert page.locator(f"{byline} .agent-marker").inner_text() == "agent"
+        assert page.locator(f"{byline} .reviewer").inner_text() == "Reviewed by Inês Carvalho"
+    with _open(browser, site, "/author/ledger/", viewport) as page:
+        card = page.locator("li.card", has=page.locator(f'a[href="{AGENT_POST}"]'))
+        marker = card.locator(".byline .agent-marker")
+        assert marker.is_visible()
+        assert marker.inner_text() == "agent"
+
+
+def test_the_post_axe_checks_has_related_posts(browser: Browser, site: LiveServer) -> None:
+    with _open(browser, site, POST, "desktop") as page:
+        assert page.locator(".related li").count() >= 1
+        assert page.locator(".author-box").count() >= 1
+        assert page.locator(".post-nav a").count() >= 1
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("path", ["/tags/", POST, AGENT_POST])
+def test_axe_finds_no_violation_on_the_tags_index_and_posts_with_related(
+    browser: Browser, site: LiveServer, path: str, viewport: str
+) -> None:
+    with _open(browser, site, path, viewport, bypass_csp=True) as page:
+        page.add_script_tag(path=AXE)
+        results = page.evaluate("async () => await axe.run()")
+    found = [
+        f"{violation['id']} ({violation['impact']}): "
+        + ", ".join(str(node["target"]) for node in violation["nodes"])
+        for violation in results["violations"]
+    ]
+    assert not found, f"axe on {path} at {viewport} width:\n" + "\n".join(found)

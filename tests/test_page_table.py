@@ -30,8 +30,10 @@ from masthead.site import urls
 from masthead.site.changes import ListingState, PostState, PublicState, affected_pages
 from masthead.site.pagetable import expand
 from masthead.store import events as event_store
+from masthead.store.approvals import add_approval
 from masthead.store.engine import reading, writing
 from masthead.store.posts import list_posts
+from masthead.store.staff import staff_ids
 from tests.conftest import LiveServer, settings_for
 from tests.operators import call_as
 
@@ -69,7 +71,16 @@ def test_a_new_post_on_top_touches_every_page_of_its_listings_and_their_feeds() 
     )
     affected = affected_pages(before, after)
     assert affected.ranges == AffectedPages.of([], {"/": range(1, 5), "/tag/ops/": [1]}).ranges
-    assert set(affected.paths) == {"/posts/new/", "/feed.xml", "/tag/ops/feed.xml", "/sitemap.xml"}
+    assert set(affected.paths) == {
+        "/posts/new/",
+        "/posts/new.md",
+        "/feed.xml",
+        "/tag/ops/feed.xml",
+        "/sitemap.xml",
+        "/llms.txt",
+        "/llms-full.txt",
+        "/tags/",  # the count of `ops` moved
+    }
 
 
 def test_a_post_published_far_down_a_listing_leaves_its_feed_alone() -> None:
@@ -186,6 +197,16 @@ class _World:
 
 TAGS = ["ops", "api", "queue", "design", "notes"]
 STAFF = ["ada", "bo", "cy", "dee"]
+AGENTS = {"dee"}
+
+
+def _maybe_approve(world: _World, connection: Connection, post: Any) -> None:
+    """Sometimes a member approves the revision about to go live (a person's approval
+    puts "Reviewed by NAME" on its page)."""
+    if world.rng.random() < 0.4:
+        reviewer = world.pick(STAFF)
+        ids = staff_ids(connection, [reviewer])
+        add_approval(connection, post.id, post.revision, ids[reviewer], None, world.call().at)
 
 
 def _setup(world: _World) -> None:
@@ -193,7 +214,8 @@ def _setup(world: _World) -> None:
         for slug in TAGS:
             tag_actions.add_tag(connection, world.call(), Tag(slug, slug.title(), f"About {slug}"))
         for number, slug in enumerate(STAFF):
-            member = StaffMember(slug, slug.title(), f"Role {number}", "Dept", StaffKind.PERSON)
+            kind = StaffKind.AGENT if slug in AGENTS else StaffKind.PERSON
+            member = StaffMember(slug, slug.title(), f"Role {number}", "Dept", kind)
             staff_actions.add_staff(connection, world.call(), member)
         for _ in range(14):
             _new_post(world, connection, publish=world.rng.random() < 0.8)
@@ -210,6 +232,7 @@ def _new_post(world: _World, connection: Connection, *, publish: bool = True) ->
     )
     post = create_post(connection, world.call(), fields)
     if publish:
+        _maybe_approve(world, connection, post)
         publish_post(connection, world.call(), post.id)
 
 
@@ -225,7 +248,8 @@ def _edit_and_publish(world: _World, connection: Connection) -> None:
         PostFields(slug=f"{post.content.slug}-moved"[:60]),
         PostFields(dek=""),
     ][choice]
-    edit_post(connection, world.call(), post.id, fields)
+    edited = edit_post(connection, world.call(), post.id, fields)
+    _maybe_approve(world, connection, edited)
     dated = world.at - timedelta(days=world.rng.randrange(200)) if choice == 4 else None
     publish_post(connection, world.call(), post.id, published_at=dated)
 
@@ -254,6 +278,7 @@ def _touch_staff(world: _World, connection: Connection) -> None:
         staff_actions.StaffChanges(role_title=f"Title {world.serial}"),
         staff_actions.StaffChanges(bio=f"Bio {world.serial}"),
         staff_actions.StaffChanges(active=world.rng.random() < 0.5),
+        staff_actions.StaffChanges(kind=world.rng.choice(list(StaffKind))),
     ]
     staff_actions.change_staff(connection, world.call(), slug, world.pick(changes))
 
@@ -267,6 +292,14 @@ def _touch_settings(world: _World, connection: Connection) -> None:
         {"page_size": world.rng.choice([2, 3, 4])},
         {"timezone": world.rng.choice(["UTC", "Pacific/Kiritimati", "America/Adak"])},
         {"headline": None},
+        {"mark_agents": world.rng.random() < 0.5},
+        {"theme_color": world.rng.choice(["#1d4fa3", "#0f766e"])},
+        {
+            "navigation": [
+                {"text": "Home", "url": "/"},
+                {"text": f"N{world.serial}", "url": "/tags/"},
+            ]
+        },
     ]
     update_site_settings(connection, world.call(), world.pick(changes))
 

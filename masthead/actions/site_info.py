@@ -12,18 +12,32 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from masthead.settings import Settings
-from masthead.site.pages import SiteInfo
+from masthead.site.pages import NavLink, SiteInfo
+from masthead.site.presentation import PRESENTATION_DEFAULTS, presentation_defaults
 from masthead.store.site_settings import load_overrides
 
 __all__ = ["SITE_KEYS", "configured_site", "current_site", "default_values", "site_values"]
 
-SITE_KEYS = ("title", "kicker", "headline", "intro", "page_size", "timezone")
+SITE_KEYS = (
+    "title",
+    "kicker",
+    "headline",
+    "intro",
+    "page_size",
+    "timezone",
+    *PRESENTATION_DEFAULTS,
+)
 _SETTING_NAMES = {"page_size": "page_size", "timezone": "timezone"}
 
 
 def default_values(settings: Settings) -> dict[str, Any]:
     """The site settings as configured, before any stored change."""
-    return {key: getattr(settings, _SETTING_NAMES.get(key, f"site_{key}")) for key in SITE_KEYS}
+    configured = {
+        key: getattr(settings, _SETTING_NAMES.get(key, f"site_{key}"))
+        for key in SITE_KEYS
+        if key not in PRESENTATION_DEFAULTS
+    }
+    return {**configured, **presentation_defaults()}
 
 
 def site_values(connection: Connection, settings: Settings) -> dict[str, Any]:
@@ -50,4 +64,7 @@ def site_info(values: dict[str, Any], settings: Settings) -> SiteInfo:
         public_url=settings.public_url,
         zone=ZoneInfo(values["timezone"]),
         page_size=values["page_size"],
+        navigation=tuple(NavLink(item["text"], item["url"]) for item in values["navigation"]),
+        mark_agents=bool(values["mark_agents"]),
+        theme_color=values["theme_color"],
     )

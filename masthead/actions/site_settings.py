@@ -20,6 +20,7 @@ from masthead.domain.events import EventType, NewEvent
 from masthead.errors import FieldProblem, InvalidInput
 from masthead.settings import Settings
 from masthead.site.changes import Scope
+from masthead.site.presentation import PRESENTATION_DEFAULTS, presentation_problem
 from masthead.store.site_settings import load_overrides, reset_overrides, save_overrides
 
 __all__ = ["MAX_TEXT", "all_settings", "update_site_settings"]
@@ -34,6 +35,8 @@ def _problems(changes: dict[str, Any]) -> list[FieldProblem]:
             problems.append(FieldProblem(key, "not a site setting", "unknown_field"))
         elif value is None:
             continue  # back to the configured default
+        elif key in PRESENTATION_DEFAULTS:
+            problems += _presentation_problems(key, value)
         elif key == "page_size":
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 100:
                 problems.append(FieldProblem(key, "a whole number from 1 to 100", "out_of_range"))
@@ -44,6 +47,11 @@ def _problems(changes: dict[str, Any]) -> list[FieldProblem]:
         elif key == "title" and not value.strip():
             problems.append(FieldProblem(key, "the site needs a title", "required"))
     return problems
+
+
+def _presentation_problems(key: str, value: Any) -> list[FieldProblem]:
+    wrong = presentation_problem(key, value)
+    return [] if wrong is None else [FieldProblem(key, wrong, "invalid")]
 
 
 def _known_zone(name: str) -> bool:

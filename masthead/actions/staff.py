@@ -20,6 +20,7 @@ from masthead.domain.staff import Role, StaffKind, StaffMember
 from masthead.errors import Conflict, NotFound
 from masthead.site.changes import Scope
 from masthead.store import staff as staff_store
+from masthead.store.surroundings import live_posts_reviewed_by
 
 __all__ = ["StaffChanges", "add_staff", "all_staff", "change_staff", "find_staff", "save_profile"]
 
@@ -113,8 +114,13 @@ def save_profile(
 
 
 def _reach(connection: Connection, slug: str) -> Scope:
-    """The member's own listing, and every live post they are an author of."""
-    return Scope.of(staff_store.live_posts_by(connection, slug), authors=[slug])
+    """The member's own listing, every live post they are an author of, and every live
+    post whose page names them as its reviewer."""
+    posts = {
+        *staff_store.live_posts_by(connection, slug),
+        *live_posts_reviewed_by(connection, slug),
+    }
+    return Scope.of(posts, authors=[slug])
 
 
 def _facts(before: StaffMember | None, after: StaffMember) -> dict[str, Any]:

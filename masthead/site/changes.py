@@ -10,7 +10,7 @@ do (a test renders every page before and after random changes to hold that).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,15 +20,17 @@ from masthead.domain.events import AffectedPages
 from masthead.domain.posts import PublishedPost
 from masthead.domain.staff import StaffMember, Tag
 from masthead.site import urls
+from masthead.site.discovery import LLMS_FULL_POSTS, favicon_initial
 from masthead.site.pages import (
     FEED_SIZE,
+    Around,
     Card,
     SiteInfo,
     author_listing_description,
-    make_card,
     post_page_for,
+    read_around,
 )
-from masthead.store import placements, public
+from masthead.store import placements, public, surroundings
 from masthead.store.placements import INDEX, ListingKey
 from masthead.store.tags import list_tags, tags_by_slug
 
@@ -85,6 +87,7 @@ class ListingState:
     total: int
     header: Facts  # what every page of the listing shows besides its cards and the chrome
     feed_header: Facts
+    name: str = ""  # a tag's name, as the tags index shows it ("" when not read)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,18 @@ class PostState:
     entry: Facts  # what its entry in a feed shows
     sitemap: Facts
     positions: Mapping[ListingKey, int]
+    twin: Facts = ()  # what its Markdown twin shows
+    llms: Facts = ()  # its line in llms.txt
+    full: Facts = ()  # its part of llms-full.txt
+
+
+@dataclass(frozen=True)
+class OtherPost:
+    """A live post outside the scope whose page shows a post in it (as a neighbour in
+    time or a related post): its slug, and what its page shows of other posts."""
+
+    slug: str
+    around: Facts
 
 
 @dataclass(frozen=True)
@@ -107,6 +122,9 @@ class PublicState:
     posts: Mapping[int, PostState]
     redirects: Mapping[str, tuple[int, str | None]]  # old slug -> (post, its live slug)
     scope: Scope = field(default_factory=Scope)
+    others: Mapping[int, OtherPost] = field(default_factory=dict)
+    frame: Facts = ()  # title, intro, theme colour, favicon letter: the manifest's, the
+    # favicon's and the head of llms.txt's
 
 
 # --- reading a state -------------------------------------------------------------------
@@ -126,13 +144,16 @@ def public_state(connection: Connection, site: SiteInfo, scope: Scope) -> Public
     positions = placements.positions(connection, ids)
     slugs = {post.id: post.slug for post in live}
     old_slugs = placements.redirects_to(connection, ids)  # only a live post's redirect
+    facts = _Reader(connection, site, live)
     return PublicState(
-        chrome=(site.title,),
+        chrome=(site.title, site.navigation),
         page_size=site.page_size,
         listings=_listings(connection, site, scope),
-        posts={post.id: _post_state(post, site, positions.get(post.id, {})) for post in live},
+        posts={post.id: facts.post(post, positions.get(post.id, {})) for post in live},
         redirects={old: (post_id, slugs.get(post_id)) for old, post_id in old_slugs.items()},
         scope=scope,
+        others={} if scope.post_ids is None else facts.others(scope.post_ids),
+        frame=(site.title, site.intro, site.theme_color, favicon_initial(site.title)),
     )
 
 
@@ -167,6 +188,7 @@ def _listings(
             totals.get(("tag", tag.slug), 0),
             (*header, tag.name, tag.description),
             (tag.name, site.title, site.intro),
+            tag.name,
         )
     for member in _authors(connection, scope.authors):
         listings[("author", member.slug)] = ListingState(
@@ -185,12 +207,59 @@ def _authors(connection: Connection, slugs: frozenset[str] | None) -> list[Staff
     return public.listed_authors(connection, slugs)
 
 
+class _Reader:
+    """The facts of the posts in scope, and of the posts outside it that show them."""
+
+    def __init__(self, connection: Connection, site: SiteInfo, live: list[PublishedPost]):
+        self.connection = connection
+        self.site = site
+        self.live = live
+        ids = [post.id for post in live]
+        self.markdown = surroundings.markdown_bodies(connection, ids)
+
+    def post(self, post: PublishedPost, positions: Mapping[ListingKey, int]) -> PostState:
+        around = read_around(self.connection, self.site, post)
+        return _post_state(post, self.site, positions, around, self.markdown.get(post.id, ""))
+
+    def others(self, in_scope: frozenset[int]) -> dict[int, OtherPost]:
+        """Live posts outside the scope next to a post in it, or listing one as related."""
+        found: dict[int, OtherPost] = {}
+        for post in self.live:
+            older, newer = surroundings.neighbours(self.connection, post.id, post.published_at)
+            candidates = [glimpse for glimpse in (older, newer) if glimpse is not None]
+            candidates += surroundings.tag_mates_after(self.connection, post.id, post.published_at)
+            for glimpse in candidates:
+                if glimpse.id in in_scope or glimpse.id in found:
+                    continue
+                other = self._other(glimpse, in_scope)
+                if other is not None:
+                    found[glimpse.id] = other
+        return found
+
+    def _other(self, glimpse: surroundings.Glimpse, in_scope: frozenset[int]) -> OtherPost | None:
+        older, newer = surroundings.neighbours(self.connection, glimpse.id, glimpse.published_at)
+        related = surroundings.related(self.connection, glimpse.id, glimpse.published_at)
+        shown = {g.id for g in (older, newer, *related) if g is not None}
+        if not shown & in_scope:
+            return None
+        facts = tuple(None if g is None else (g.id, g.slug, g.title) for g in (older, newer))
+        dated = tuple((g.id, g.slug, g.title, g.published_at) for g in related)
+        return OtherPost(glimpse.slug, (*facts, dated))
+
+
 def _post_state(
-    post: PublishedPost, site: SiteInfo, positions: Mapping[ListingKey, int]
+    post: PublishedPost,
+    site: SiteInfo,
+    positions: Mapping[ListingKey, int],
+    around: Around,
+    markdown: str,
 ) -> PostState:
-    page = post_page_for(post, site)
+    page = post_page_for(post, site, around)
     tags = tuple(tag.slug for tag in post.tags)
     authors = tuple(author.slug for author in post.authors)
+    people = tuple((author.name, author.kind) for author in post.authors)
+    names = tuple(tag.name for tag in post.tags)
+    twin = (post.slug, post.title, post.published_at, post.revision, people, names, markdown)
     return PostState(
         slug=post.slug,
         tags=tags,
@@ -203,8 +272,12 @@ def _post_state(
             post.body_html,
             page.card,
             page.authors,
+            post.published_at,
+            post.updated_at,
+            page.boxes,
+            around,
         ),
-        card=make_card(post, site.zone),
+        card=page.card,
         entry=(
             post.slug,
             post.title,
@@ -217,6 +290,16 @@ def _post_state(
         ),
         sitemap=(post.slug, post.updated_at, tags, authors),
         positions=dict(positions),
+        twin=twin,
+        llms=(post.slug, post.title, post.dek),
+        full=(
+            post.slug,
+            post.title,
+            post.published_at,
+            tuple(name for name, _ in people),
+            post.dek,
+            markdown,
+        ),
     )
 
 
@@ -259,6 +342,7 @@ def affected_pages(before: PublicState, after: PublicState) -> AffectedPages:
         paths |= _post_paths(post_id, before, after)
     if _sitemap_changed(before, after):
         paths.add(urls.SITEMAP)
+    paths |= _discovery_paths(before, after)
     return AffectedPages.of(paths, pages)
 
 
@@ -342,21 +426,39 @@ def _feed_changed(key: ListingKey, before: PublicState, after: PublicState) -> b
 
 
 def _post_paths(post_id: int, before: PublicState, after: PublicState) -> set[str]:
+    return _slug_paths(post_id, before, after, urls.post_url, _page_facts)
+
+
+def _page_facts(state: PublicState, post: PostState) -> Facts:
+    return ("page", state.chrome, post.page)
+
+
+def _slug_paths(
+    post_id: int,
+    before: PublicState,
+    after: PublicState,
+    address: Callable[[str], str],
+    shown: Callable[[PublicState, PostState], Facts],
+) -> set[str]:
+    """The addresses (`address(slug)`, a live slug or an old one) whose answer differs."""
     slugs = {state.posts[post_id].slug for state in (before, after) if post_id in state.posts}
     for state in (before, after):
         slugs |= {old for old, (owner, _live) in state.redirects.items() if owner == post_id}
     return {
-        urls.post_url(slug)
+        address(slug)
         for slug in slugs
-        if _post_answer(post_id, slug, before) != _post_answer(post_id, slug, after)
+        if _answer(post_id, slug, before, shown) != _answer(post_id, slug, after, shown)
     }
 
 
-def _post_answer(post_id: int, slug: str, state: PublicState) -> Facts | None:
-    """What `/posts/SLUG/` answers in this state: the post's page, a redirect, or nothing."""
+def _answer(
+    post_id: int, slug: str, state: PublicState, shown: Callable[[PublicState, PostState], Facts]
+) -> Facts | None:
+    """What the post's address for `slug` answers in this state: what the live post
+    shows there, a redirect, or nothing."""
     post = state.posts.get(post_id)
     if post is not None and post.slug == slug:
-        return ("page", state.chrome, post.page)
+        return shown(state, post)
     owner, live_slug = state.redirects.get(slug, (None, None))
     if owner == post_id and live_slug is not None:
         return ("redirect", live_slug)
@@ -373,3 +475,83 @@ def _sitemap_changed(before: PublicState, after: PublicState) -> bool:
 def _sitemap_facts(state: PublicState, post_id: int) -> Facts | None:
     post = state.posts.get(post_id)
     return post.sitemap if post else None
+
+
+# --- the pages for readers, crawlers and models (issue 16) ----------------------------------
+
+
+def _discovery_paths(before: PublicState, after: PublicState) -> set[str]:
+    """The Markdown twins, the posts showing a changed post, llms.txt and llms-full.txt,
+    the tags index, the manifest and the favicon."""
+    paths: set[str] = set()
+    for post_id in before.posts.keys() | after.posts.keys():
+        paths |= _twin_paths(post_id, before, after)
+    paths |= _other_paths(before, after)
+    if before.frame[:3] != after.frame[:3]:
+        paths.add(urls.MANIFEST)
+    if before.frame[2:] != after.frame[2:]:
+        paths.add(urls.FAVICON)
+    if before.frame[:2] != after.frame[:2] or _llms_changed(before, after):
+        paths.add(urls.LLMS)
+    if before.frame[:2] != after.frame[:2] or _full_changed(before, after):
+        paths.add(urls.LLMS_FULL)
+    if before.chrome != after.chrome or _tag_index(before) != _tag_index(after):
+        paths.add(urls.TAGS)
+    return paths
+
+
+def _twin_paths(post_id: int, before: PublicState, after: PublicState) -> set[str]:
+    return _slug_paths(post_id, before, after, urls.post_markdown_url, _twin_facts)
+
+
+def _twin_facts(_state: PublicState, post: PostState) -> Facts:
+    return ("twin", post.twin)
+
+
+def _other_paths(before: PublicState, after: PublicState) -> set[str]:
+    """A post outside the scope that shows one in it, in one state only, changed (it
+    showed a post of the scope, and now shows another); in both, when what it shows
+    differs. The chrome is the same: a change of it has every post in scope."""
+    changed = set()
+    for post_id in before.others.keys() | after.others.keys():
+        was, now = before.others.get(post_id), after.others.get(post_id)
+        if was is None or now is None or was.around != now.around:
+            changed.add(urls.post_url((was or now).slug))  # type: ignore[union-attr]
+    return changed
+
+
+def _llms_facts(state: PublicState, post_id: int) -> Facts | None:
+    post = state.posts.get(post_id)
+    return None if post is None else (post.positions.get(INDEX), post.llms)
+
+
+def _llms_changed(before: PublicState, after: PublicState) -> bool:
+    return any(
+        _llms_facts(before, post_id) != _llms_facts(after, post_id)
+        for post_id in before.posts.keys() | after.posts.keys()
+    )
+
+
+def _full_changed(before: PublicState, after: PublicState) -> bool:
+    """As a feed: a post moved within the newest LLMS_FULL_POSTS, or changed there."""
+    for post_id in before.posts.keys() | after.posts.keys():
+        was, now = before.posts.get(post_id), after.posts.get(post_id)
+        old = was.positions.get(INDEX) if was else None
+        new = now.positions.get(INDEX) if now else None
+        if old is None and new is None:
+            continue
+        if old != new:
+            if min(p for p in (old, new) if p is not None) < LLMS_FULL_POSTS:
+                return True
+        elif new is not None and new < LLMS_FULL_POSTS and was.full != now.full:  # type: ignore[union-attr]
+            return True
+    return False
+
+
+def _tag_index(state: PublicState) -> dict[str, tuple[str, int]]:
+    """The tags index's entries among the listings in the state: tags with live posts."""
+    return {
+        slug: (listing.name, listing.total)
+        for (kind, slug), listing in state.listings.items()
+        if kind == "tag" and listing.total > 0
+    }

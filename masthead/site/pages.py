@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,16 +12,21 @@ from sqlalchemy import Connection
 from masthead.domain.dates import card_date
 from masthead.domain.listing import PageWindow, author_count_line, paginate, tag_count_line
 from masthead.domain.posts import PublishedPost
-from masthead.domain.staff import StaffMember, Tag
+from masthead.domain.staff import StaffKind, StaffMember, Tag
 from masthead.errors import NotFound
 from masthead.site import urls
-from masthead.store import public
+from masthead.store import public, surroundings
+from masthead.store.surroundings import Glimpse
 
 __all__ = [
     "FEED_SIZE",
+    "Around",
+    "AuthorBox",
     "Card",
+    "DatedLink",
     "FeedPage",
     "ListingPage",
+    "NavLink",
     "PostPage",
     "SiteInfo",
     "author_feed",
@@ -32,12 +37,21 @@ __all__ = [
     "make_card",
     "post_page",
     "post_page_for",
+    "read_around",
     "tag_feed",
     "tag_listing",
 ]
 
 FEED_SIZE = 20
 """Entries in every Atom feed: the newest posts of its listing."""
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """One link of the header's navigation (a site setting)."""
+
+    text: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,9 @@ class SiteInfo:
     public_url: str
     zone: ZoneInfo
     page_size: int
+    navigation: tuple[NavLink, ...] = ()
+    mark_agents: bool = True
+    theme_color: str = "#1d4fa3"
 
     def absolute(self, path: str) -> str:
         return f"{self.public_url}{path}"
@@ -74,6 +91,8 @@ class Card:
     date_text: str
     date_iso: str
     reading_text: str
+    agent: bool = False
+    """The first author is an agent, and the site marks agents."""
 
 
 @dataclass(frozen=True)
@@ -105,11 +124,51 @@ class ListingPage:
 
 
 @dataclass(frozen=True)
+class AuthorBox:
+    """An author as the foot of a post shows them."""
+
+    name: str
+    url: str
+    byline: str
+    bio: str
+    agent: bool  # of kind agent (the JSON-LD says so, whatever the marker setting)
+    marked: bool  # the visible "agent" marker shows
+
+
+@dataclass(frozen=True)
+class DatedLink:
+    text: str
+    url: str
+    date_text: str
+    date_iso: str
+
+
+@dataclass(frozen=True)
+class Around:
+    """What a post page shows of the rest of the site."""
+
+    related: tuple[DatedLink, ...] = ()
+    previous: Link | None = None  # published just before
+    next: Link | None = None  # published just after
+    reviewer: str | None = None  # the person who approved the live revision
+    changed: datetime | None = field(default=None, compare=False)
+    """When the newest of the posts shown here last went live (for `Last-Modified`)."""
+
+
+@dataclass(frozen=True)
 class PostPage:
     post: PublishedPost
     card: Card
     path: str
     authors: tuple[Link, ...]
+    boxes: tuple[AuthorBox, ...] = ()
+    around: Around = Around()
+
+    @property
+    def last_modified(self) -> datetime:
+        """The newest change among this post and the posts its page shows."""
+        shown = self.around.changed
+        return self.post.updated_at if shown is None else max(shown, self.post.updated_at)
 
 
 @dataclass(frozen=True)
@@ -126,7 +185,7 @@ class FeedPage:
         return max((entry.post.updated_at for entry in self.entries), default=None)
 
 
-def make_card(post: PublishedPost, zone: ZoneInfo) -> Card:
+def make_card(post: PublishedPost, zone: ZoneInfo, *, mark_agents: bool = True) -> Card:
     first_author = post.authors[0] if post.authors else None
     return Card(
         tags=tuple(Link(tag.name, urls.tag_url(tag.slug)) for tag in post.tags),
@@ -139,6 +198,7 @@ def make_card(post: PublishedPost, zone: ZoneInfo) -> Card:
         date_text=card_date(post.published_at, zone),
         date_iso=post.published_at.astimezone(zone).date().isoformat(),
         reading_text=f"{post.reading_time} min",
+        agent=mark_agents and first_author is not None and first_author.kind is StaffKind.AGENT,
     )
 
 
@@ -148,7 +208,7 @@ def _cards(
     total = public.count_published(connection, which)
     window = paginate(total, number, site.page_size)
     posts = public.list_published(connection, which, limit=site.page_size, offset=window.offset)
-    cards = tuple(make_card(post, site.zone) for post in posts)
+    cards = tuple(make_card(post, site.zone, mark_agents=site.mark_agents) for post in posts)
     return window, cards, public.last_change(connection, which)
 
 
@@ -237,15 +297,56 @@ def post_page(connection: Connection, site: SiteInfo, slug: str) -> PostPage:
     post = public.find_published(connection, slug)
     if post is None:
         raise NotFound(f"no published post {slug!r}")
-    return post_page_for(post, site)
+    return post_page_for(post, site, read_around(connection, site, post))
 
 
-def post_page_for(post: PublishedPost, site: SiteInfo) -> PostPage:
+def read_around(connection: Connection, site: SiteInfo, post: PublishedPost) -> Around:
+    """The post's related posts, neighbours in time and reviewer, as its page shows them."""
+    older, newer = surroundings.neighbours(connection, post.id, post.published_at)
+    related = surroundings.related(connection, post.id, post.published_at)
+    shown = [glimpse for glimpse in (older, newer, *related) if glimpse is not None]
+    return Around(
+        related=tuple(_dated(glimpse, site.zone) for glimpse in related),
+        previous=_glimpse_link(older),
+        next=_glimpse_link(newer),
+        reviewer=surroundings.reviewers(connection, [post.id]).get(post.id),
+        changed=max((glimpse.updated_at for glimpse in shown), default=None),
+    )
+
+
+def _glimpse_link(glimpse: Glimpse | None) -> Link | None:
+    return None if glimpse is None else Link(glimpse.title, urls.post_url(glimpse.slug))
+
+
+def _dated(glimpse: Glimpse, zone: ZoneInfo) -> DatedLink:
+    return DatedLink(
+        glimpse.title,
+        urls.post_url(glimpse.slug),
+        card_date(glimpse.published_at, zone),
+        glimpse.published_at.astimezone(zone).date().isoformat(),
+    )
+
+
+def post_page_for(post: PublishedPost, site: SiteInfo, around: Around | None = None) -> PostPage:
     return PostPage(
         post=post,
-        card=make_card(post, site.zone),
+        card=make_card(post, site.zone, mark_agents=site.mark_agents),
         path=urls.post_url(post.slug),
         authors=tuple(Link(author.name, urls.author_url(author.slug)) for author in post.authors),
+        boxes=tuple(_box(author, site) for author in post.authors),
+        around=around or Around(),
+    )
+
+
+def _box(author: StaffMember, site: SiteInfo) -> AuthorBox:
+    agent = author.kind is StaffKind.AGENT
+    return AuthorBox(
+        author.name,
+        urls.author_url(author.slug),
+        author.byline,
+        author.bio,
+        agent,
+        agent and site.mark_agents,
     )
 
 

@@ -20,7 +20,7 @@ from masthead.domain.events import AffectedPages
 from masthead.domain.listing import PageOutOfRange
 from masthead.domain.pages import Page, Redirect
 from masthead.errors import NotFound
-from masthead.site import pages, urls
+from masthead.site import discovery, pages, urls
 from masthead.site import search as search_pages
 from masthead.site.changes import feed_url, listing_url
 from masthead.site.pages import ListingPage, SiteInfo
@@ -188,7 +188,7 @@ def _post(context: PageContext, params: Params) -> Built:
         if moved_to is None:
             raise
         return Redirect(urls.post_url(moved_to))
-    return Page(context.renderer.post(context.site, page), HTML, page.post.updated_at)
+    return Page(context.renderer.post(context.site, page), HTML, page.last_modified)
 
 
 def _moved(connection: Connection, old_slug: str) -> str | None:
@@ -248,6 +248,62 @@ def _one(path: str) -> Callable[[PageContext], list[str]]:
     return lambda _context: [path]
 
 
+# --- for readers, crawlers and models (issue 16) --------------------------------------------
+
+MARKDOWN = "text/markdown; charset=utf-8"
+MANIFEST = "application/manifest+json; charset=utf-8"
+SVG = "image/svg+xml"
+
+
+def _tags_index(context: PageContext, _params: Params) -> Built:
+    entries = discovery.tag_counts(context.connection)
+    return Page(context.renderer.tags(context.site, entries), HTML)
+
+
+def _post_markdown(context: PageContext, params: Params) -> Built:
+    """A live post's Markdown twin; an old slug's twin redirects to the live one."""
+    slug = params["slug"]
+    try:
+        twin = discovery.markdown_twin(context.connection, slug)
+    except NotFound:
+        moved_to = _moved(context.connection, slug)
+        if moved_to is None:
+            raise
+        return Redirect(urls.post_markdown_url(moved_to))
+    body = discovery.twin_text(context.site, twin)
+    return Page(body, MARKDOWN, twin.post.updated_at)
+
+
+def _post_markdown_addresses(context: PageContext) -> list[str]:
+    live = public.live_slugs(context.connection).values()
+    return sorted(urls.post_markdown_url(slug) for slug in live)
+
+
+def _llms(context: PageContext, _params: Params) -> Built:
+    return Page(discovery.llms_text(context.connection, context.site), TEXT)
+
+
+def _llms_full(context: PageContext, _params: Params) -> Built:
+    return Page(discovery.llms_full_text(context.connection, context.site), TEXT)
+
+
+def _manifest(context: PageContext, _params: Params) -> Built:
+    return Page(discovery.manifest(context.site), MANIFEST)
+
+
+def _favicon(context: PageContext, _params: Params) -> Built:
+    return Page(discovery.favicon(context.site), SVG)
+
+
+DISCOVERY: tuple[PageKind, ...] = (
+    PageKind("tags_index", urls.TAGS, _tags_index, _one(urls.TAGS)),
+    PageKind("post_markdown", urls.POST_MARKDOWN, _post_markdown, _post_markdown_addresses),
+    PageKind("llms", urls.LLMS, _llms, _one(urls.LLMS)),
+    PageKind("llms_full", urls.LLMS_FULL, _llms_full, _one(urls.LLMS_FULL)),
+    PageKind("manifest", urls.MANIFEST, _manifest, _one(urls.MANIFEST)),
+    PageKind("favicon", urls.FAVICON, _favicon, _one(urls.FAVICON)),
+)
+
 PAGES: tuple[PageKind, ...] = (
     PageKind("index", urls.INDEX, _index, _listing_pages("index", first=True)),
     PageKind("index_page", urls.INDEX_PAGE, _index, _listing_pages("index", first=False)),
@@ -263,6 +319,7 @@ PAGES: tuple[PageKind, ...] = (
     PageKind("robots", urls.ROBOTS, _robots, _one(urls.ROBOTS)),
     PageKind("stylesheet", urls.STYLESHEET, _stylesheet, _one(urls.STYLESHEET)),
     PageKind("search", urls.SEARCH, _search, _one(urls.SEARCH), dynamic=True),
+    *DISCOVERY,
     PageKind("not_found", urls.NOT_FOUND, _not_found, _one(urls.NOT_FOUND), routed=False),
 )
 
@@ -284,12 +341,17 @@ def dynamic_urls(context: PageContext) -> list[str]:
 
 
 def old_slug_redirects(context: PageContext) -> dict[str, str]:
-    """Every old post URL that redirects, and where to."""
+    """Every old post URL (page and Markdown twin) that redirects, and where to."""
     live = public.live_slugs(context.connection)
-    return {
-        urls.post_url(old): urls.post_url(live[post_id])
+    moved = {
+        old: live[post_id]
         for old, post_id in placements.redirects_to(context.connection, None).items()
         if post_id in live
+    }
+    return {
+        address(old): address(new)
+        for old, new in moved.items()
+        for address in (urls.post_url, urls.post_markdown_url)
     }
 
 

@@ -10,7 +10,8 @@ from importlib import resources
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from masthead.site import urls
+from masthead.site import metadata, urls
+from masthead.site.discovery import TagCount
 from masthead.site.pages import FeedPage, ListingPage, PostPage, SiteInfo
 from masthead.site.search import SearchPage
 from masthead.store.public import SitemapEntry
@@ -44,10 +45,19 @@ class Renderer:
         return f"{urls.STYLESHEET}?v={digest}"
 
     def listing(self, site: SiteInfo, page: ListingPage) -> str:
-        return self.environment.get_template("listing.html").render(site=site, page=page)
+        return self.environment.get_template("listing.html").render(
+            site=site, page=page, graph=metadata.listing_graph(site, page)
+        )
 
     def post(self, site: SiteInfo, page: PostPage) -> str:
-        return self.environment.get_template("post.html").render(site=site, page=page)
+        return self.environment.get_template("post.html").render(
+            site=site, page=page, graph=metadata.post_graph(site, page)
+        )
+
+    def tags(self, site: SiteInfo, entries: Sequence[TagCount]) -> str:
+        return self.environment.get_template("tags.html").render(
+            site=site, tags=entries, graph=metadata.tags_graph(site, len(entries))
+        )
 
     def search(self, site: SiteInfo, page: SearchPage) -> str:
         return self.environment.get_template("search.html").render(site=site, page=page)

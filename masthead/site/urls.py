@@ -10,17 +10,23 @@ __all__ = [
     "AUTHOR",
     "AUTHOR_FEED",
     "AUTHOR_PAGE",
+    "FAVICON",
     "FEED",
     "INDEX",
     "INDEX_PAGE",
+    "LLMS",
+    "LLMS_FULL",
+    "MANIFEST",
     "NOT_FOUND",
     "PAGED",
     "POST",
+    "POST_MARKDOWN",
     "ROBOTS",
     "SEARCH",
     "SITEMAP",
     "STYLESHEET",
     "TAG",
+    "TAGS",
     "TAG_FEED",
     "TAG_PAGE",
     "author_feed_url",
@@ -28,6 +34,7 @@ __all__ = [
     "fill",
     "index_url",
     "listing_page_url",
+    "post_markdown_url",
     "post_url",
     "search_url",
     "tag_feed_url",
@@ -50,6 +57,13 @@ ROBOTS = "/robots.txt"
 NOT_FOUND = "/404.html"
 STYLESHEET = "/static/site.css"
 SEARCH = "/search"  # dynamic: `?q=WORDS`, and `&page=N` from page 2
+# Found by readers, crawlers and models (issue 16).
+TAGS = "/tags/"
+POST_MARKDOWN = "/posts/{slug}.md"
+LLMS = "/llms.txt"
+LLMS_FULL = "/llms-full.txt"
+MANIFEST = "/manifest.webmanifest"
+FAVICON = "/favicon.svg"
 
 _PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
 
@@ -78,6 +92,10 @@ def author_url(slug: str, page: int = 1) -> str:
 
 def post_url(slug: str) -> str:
     return fill(POST, slug=slug)
+
+
+def post_markdown_url(slug: str) -> str:
+    return fill(POST_MARKDOWN, slug=slug)
 
 
 def tag_feed_url(slug: str) -> str:

@@ -14,24 +14,37 @@ from masthead.actions.redirects import moved_to
 from masthead.domain.pages import Page, Redirect
 from masthead.web.conditional import conditional_response
 from masthead.web.database import DATABASE_AWAY, request_unit
+from masthead.web.negotiation import MARKDOWN_VARIANT, page_variant
 from masthead.web.state import app_state
 
 __all__ = ["error_page", "not_found_page", "old_address", "public_routes"]
 
+NEGOTIATED = {"post": "post_markdown"}
+"""Pages that answer `Accept: text/markdown` with another kind of page (`Vary: Accept`)."""
+
 
 def _endpoint(name: str, *, dynamic: bool) -> Callable[[Request], Response]:
+    negotiated = name in NEGOTIATED
+
     def answer(request: Request) -> Response:
         site = app_state(request).site
+        kind = name
+        if negotiated and page_variant(request) == MARKDOWN_VARIANT:
+            kind = NEGOTIATED[name]
         params = dict(request.path_params)
         if dynamic:
             params["query"] = request.query_params
         with request_unit(request).transaction() as connection:
-            found = site.answer(connection, name, params)
+            found = site.answer(connection, kind, params)
         if isinstance(found, Redirect):
-            return RedirectResponse(found.location, status_code=301)
-        if dynamic:
-            return Response(found.body, media_type=found.media_type, headers=NO_STORE)
-        return conditional_response(request, found)
+            response: Response = RedirectResponse(found.location, status_code=301)
+        elif dynamic:
+            response = Response(found.body, media_type=found.media_type, headers=NO_STORE)
+        else:
+            response = conditional_response(request, found)
+        if negotiated:
+            response.headers["Vary"] = "Accept"
+        return response
 
     answer.__name__ = name
     return answer

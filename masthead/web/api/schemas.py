@@ -12,6 +12,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
 )
 
@@ -212,6 +213,11 @@ class RenderOut(BaseModel):
     reading_time: int
 
 
+class NavLinkOut(Strict):
+    text: Annotated[str, StringConstraints(max_length=40)]
+    url: Annotated[str, StringConstraints(max_length=300)]
+
+
 class SiteSettings(BaseModel):
     title: str
     kicker: str
@@ -219,6 +225,9 @@ class SiteSettings(BaseModel):
     intro: str
     page_size: int
     timezone: str
+    navigation: list[NavLinkOut] = Field(description="The header's links, in order.")
+    mark_agents: bool = Field(description='Whether an agent author carries the "agent" marker.')
+    theme_color: str = Field(description="The favicon's and the web manifest's colour.")
     gates: dict[str, Literal["block", "warn"]] = Field(
         description="Every gate's severity, by code: `block` stops a publish, `warn` does not."
     )
@@ -231,6 +240,9 @@ class SiteSettingsPatch(Strict):
     intro: ShortText | None = None
     page_size: Annotated[int, Field(ge=1, le=100)] | None = None
     timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    navigation: list[NavLinkOut] | None = Field(None, max_length=8)
+    mark_agents: StrictBool | None = None
+    theme_color: Annotated[str, StringConstraints(max_length=7)] | None = None
     gates: dict[str, Literal["block", "warn"]] | None = Field(
         None,
         description="The gates to change, by code; the others keep their severity. null: "

@@ -1,0 +1,217 @@
+"""What a post page shows of the rest of the site: its neighbours in time, its related
+posts, the person who reviewed its live revision, and its Markdown source.
+
+Reads of the published tables only (the Markdown is the published revision's own).
+Time order is the index's: `published_at`, then id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Integer, and_, bindparam, func, or_, select
+
+from masthead.domain.staff import StaffKind
+from masthead.store.schema import (
+    UTCDateTime,
+    approvals,
+    post_revisions,
+    published_posts,
+    published_tags,
+    staff,
+)
+
+__all__ = [
+    "RELATED_SIZE",
+    "Glimpse",
+    "LlmsEntry",
+    "live_posts_reviewed_by",
+    "llms_entries",
+    "markdown_bodies",
+    "neighbours",
+    "related",
+    "reviewers",
+    "tag_mates_after",
+]
+
+RELATED_SIZE = 3
+
+
+@dataclass(frozen=True)
+class Glimpse:
+    """Another post as a post page links to it."""
+
+    id: int
+    slug: str
+    title: str
+    published_at: datetime
+    updated_at: datetime
+
+
+_GLIMPSE = (
+    published_posts.c.post_id,
+    published_posts.c.slug,
+    published_posts.c.title,
+    published_posts.c.published_at,
+    published_posts.c.updated_at,
+)
+# The statements are built once, with parameters (`:post_id`, `:at`): a post page runs
+# them on every request, and building a statement costs more than running it.
+_AT = bindparam("at", type_=UTCDateTime())
+_ID = bindparam("post_id", type_=Integer())
+
+
+def _before(table: Any) -> ColumnElement[bool]:
+    same_time = and_(table.c.published_at == _AT, table.c.post_id < _ID)
+    return or_(table.c.published_at < _AT, same_time)
+
+
+def _after(table: Any) -> ColumnElement[bool]:
+    same_time = and_(table.c.published_at == _AT, table.c.post_id > _ID)
+    return or_(table.c.published_at > _AT, same_time)
+
+
+_OLDER = (
+    select(*_GLIMPSE)
+    .where(_before(published_posts))
+    .order_by(published_posts.c.published_at.desc(), published_posts.c.post_id.desc())
+    .limit(1)
+)
+_NEWER = (
+    select(*_GLIMPSE)
+    .where(_after(published_posts))
+    .order_by(published_posts.c.published_at, published_posts.c.post_id)
+    .limit(1)
+)
+_MY_TAGS = select(published_tags.c.tag_id).where(published_tags.c.post_id == _ID)
+_RELATED = (
+    select(*_GLIMPSE)
+    .select_from(published_tags)
+    .join(published_posts, published_posts.c.post_id == published_tags.c.post_id)
+    .where(published_tags.c.tag_id.in_(_MY_TAGS), _before(published_tags))
+    .group_by(*_GLIMPSE)
+    .order_by(
+        func.count().desc(), published_posts.c.published_at.desc(), published_posts.c.post_id.desc()
+    )
+    .limit(RELATED_SIZE)
+)
+_LATER_TAG_MATES = (
+    select(*_GLIMPSE)
+    .where(
+        published_posts.c.post_id.in_(
+            select(published_tags.c.post_id).where(
+                published_tags.c.tag_id.in_(_MY_TAGS), _after(published_tags)
+            )
+        )
+    )
+    .order_by(published_posts.c.post_id)
+)
+
+
+def _glimpse(row: Any) -> Glimpse:
+    return Glimpse(row[0], row[1], row[2], row[3], row[4])
+
+
+def neighbours(
+    connection: Connection, post_id: int, at: datetime
+) -> tuple[Glimpse | None, Glimpse | None]:
+    """The post published just before this one, and the one just after."""
+    values = {"post_id": post_id, "at": at}
+    older = connection.execute(_OLDER, values).first()
+    newer = connection.execute(_NEWER, values).first()
+    return (
+        None if older is None else _glimpse(older),
+        None if newer is None else _glimpse(newer),
+    )
+
+
+def related(connection: Connection, post_id: int, at: datetime) -> list[Glimpse]:
+    """Up to RELATED_SIZE posts published before this one that share its tags: the most
+    shared tags first, then the newest (then the highest id). Only earlier posts, so that
+    a new post never changes the related posts of the pages already out."""
+    rows = connection.execute(_RELATED, {"post_id": post_id, "at": at})
+    return [_glimpse(row) for row in rows]
+
+
+def tag_mates_after(connection: Connection, post_id: int, at: datetime) -> list[Glimpse]:
+    """Live posts published after this one that share a tag with it (whose related posts
+    it may be among), by id."""
+    rows = connection.execute(_LATER_TAG_MATES, {"post_id": post_id, "at": at})
+    return [_glimpse(row) for row in rows]
+
+
+def _of_live_revision() -> ColumnElement[bool]:
+    """An approval of the revision that is live now."""
+    return and_(
+        published_posts.c.post_id == approvals.c.post_id,
+        published_posts.c.revision == approvals.c.revision,
+    )
+
+
+def reviewers(connection: Connection, post_ids: Collection[int]) -> dict[int, str]:
+    """Per live post, the person who approved its live revision before it went live (the
+    newest such approval), by name."""
+    if not post_ids:
+        return {}
+    query = (
+        select(approvals.c.post_id, staff.c.name)
+        .join(staff, staff.c.id == approvals.c.staff_id)
+        .join(published_posts, _of_live_revision())
+        .where(
+            approvals.c.post_id.in_(sorted(post_ids)),
+            staff.c.kind == StaffKind.PERSON.value,
+            approvals.c.at <= published_posts.c.updated_at,
+        )
+        .order_by(approvals.c.post_id, approvals.c.id)
+    )
+    return {row.post_id: row.name for row in connection.execute(query)}  # the newest wins
+
+
+def live_posts_reviewed_by(connection: Connection, slug: str) -> list[int]:
+    """Live posts whose live revision this member approved (their name is on its page)."""
+    query = (
+        select(approvals.c.post_id)
+        .join(staff, staff.c.id == approvals.c.staff_id)
+        .join(published_posts, _of_live_revision())
+        .where(staff.c.slug == slug)
+        .distinct()
+    )
+    return sorted(connection.execute(query).scalars())
+
+
+def markdown_bodies(connection: Connection, post_ids: Collection[int]) -> dict[int, str]:
+    """The Markdown of each live post's published revision."""
+    if not post_ids:
+        return {}
+    query = (
+        select(post_revisions.c.post_id, post_revisions.c.body)
+        .join(
+            published_posts,
+            and_(
+                published_posts.c.post_id == post_revisions.c.post_id,
+                published_posts.c.revision == post_revisions.c.number,
+            ),
+        )
+        .where(post_revisions.c.post_id.in_(sorted(post_ids)))
+    )
+    return {row.post_id: row.body for row in connection.execute(query)}
+
+
+@dataclass(frozen=True)
+class LlmsEntry:
+    slug: str
+    title: str
+    dek: str
+
+
+def llms_entries(connection: Connection) -> list[LlmsEntry]:
+    """Every live post's slug, title and dek, newest first (only those three columns)."""
+    rows = connection.execute(
+        select(published_posts.c.slug, published_posts.c.title, published_posts.c.dek).order_by(
+            published_posts.c.published_at.desc(), published_posts.c.post_id.desc()
+        )
+    )
+    return [LlmsEntry(*row) for row in rows]
