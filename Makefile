@@ -69,6 +69,7 @@ test: install browser-deps lint typecheck
 KILL_ROUNDS ?= 300
 # MCP tools/call latency on both transports: MCP_BENCH_ARGS="--calls 200 --database postgres".
 # search at 10,000 posts on both databases: SEARCH_BENCH_ARGS="--posts 1000 --repeats 5".
+# webhooks' event → receiver latency over 200 events: WEBHOOK_BENCH_ARGS="--database postgres".
 bench: install bench-deps
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.queue_bench $(QUEUE_BENCH_ARGS)
@@ -81,6 +82,7 @@ bench: install bench-deps
 		tests/test_ops_backup.py tests/test_ops_rotate_edge_secret.py -k killed
 	$(BIN)/python -m bench.mcp_latency $(MCP_BENCH_ARGS)
 	$(BIN)/python -m bench.search $(SEARCH_BENCH_ARGS)
+	$(BIN)/python -m bench.webhook_latency $(WEBHOOK_BENCH_ARGS)
 
 # wrk, for the HTTP figures (Debian's package); without it the HTTP part is skipped.
 .PHONY: bench-deps

@@ -70,3 +70,14 @@ def test_prune_deletes_only_the_attempt_logs_of_old_delivered_deliveries(engine:
     with writing(engine) as connection:
         again = prune_records(connection, call_as(settings=settings), timedelta(days=30))
     assert again.webhook_attempts == 0
+
+
+def test_production_refuses_to_serve_or_work_without_a_webhook_key(sqlite_url: str) -> None:
+    engine = open_engine(sqlite_url)
+    engine.dispose()
+    production = {"MASTHEAD_ENV": "production", "MASTHEAD_EDGE_SECRETS": "e" * 40}
+    for command in (("serve", "--port", "1"), ("worker",)):
+        refused = masthead(*command, database_url=sqlite_url, **production)
+        assert_no_traceback(refused)
+        assert refused.returncode == 2, refused.stderr
+        assert "without a webhook key: set MASTHEAD_WEBHOOK_KEY" in refused.stderr

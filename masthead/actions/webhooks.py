@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from masthead.actions.context import Call, record_audit
 from masthead.actions.tasks import enqueue
+from masthead.actions.webhook_delivery import CONSUMER
 from masthead.actions.webhook_secrets import encrypt, new_secret
 from masthead.actions.webhook_targets import TargetRefused, check_target
 from masthead.domain.events import EventType
@@ -73,6 +74,9 @@ def add_webhook(connection: Connection, call: Call, url: str, events: Sequence[s
         at=call.at,
     )
     webhook_id = store.insert_webhook(connection, new)
+    # From now on every event wakes the dispatcher (it would start on a worker's next
+    # reaper round otherwise): the webhooks' cursor stands where this webhook starts.
+    event_store.ensure_cursor(connection, CONSUMER, new.since_event, call.at)
     record_audit(
         connection, call, "webhook.create", "webhook", webhook_id, url=url, events=list(events)
     )

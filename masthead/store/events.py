@@ -18,6 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from masthead.domain.events import AffectedPages, Event, EventType, NewEvent
 from masthead.store.schema import event_cursors, events
@@ -27,6 +29,7 @@ __all__ = [
     "any_consumer",
     "append",
     "cursor",
+    "ensure_cursor",
     "events_after",
     "latest_id",
     "move_cursor",
@@ -94,6 +97,16 @@ def open_cursor(connection: Connection, consumer: str, position: int, at: dateti
     connection.execute(
         insert(event_cursors).values(consumer=consumer, position=position, updated_at=at)
     )
+
+
+def ensure_cursor(connection: Connection, consumer: str, position: int, at: datetime) -> None:
+    """Open `consumer`'s cursor at `position` unless it has one (then nothing changes)."""
+    values = {"consumer": consumer, "position": position, "updated_at": at}
+    if connection.dialect.name == "postgresql":
+        statement: Any = postgresql_insert(event_cursors).values(**values)
+    else:
+        statement = sqlite_insert(event_cursors).values(**values)
+    connection.execute(statement.on_conflict_do_nothing(index_elements=["consumer"]))
 
 
 def move_cursor(connection: Connection, consumer: str, position: int, at: datetime) -> None:
