@@ -12,7 +12,7 @@ import httpx
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from mcp_types import CallToolResult
+from mcp.types import CallToolResult
 from sqlalchemy import Engine
 
 from masthead.store.engine import open_engine
@@ -25,6 +25,15 @@ BODY = " ".join(
     f"Paragraph {number} says plainly what the agent learned this week, and why it matters."
     for number in range(8)
 )
+WRITER_TOOLS = {
+    "get_context", "list_posts", "get_post", "create_draft", "edit_post", "check_gates",
+    "submit_for_review", "preview", "list_revisions", "restore_revision", "list_tags",
+    "list_staff",
+}  # fmt: skip
+EDITOR_TOOLS = WRITER_TOOLS | {
+    "approve", "publish", "unpublish", "schedule", "unschedule", "get_receipt", "get_task",
+    "archive",
+}  # fmt: skip
 SERVE_ENV = {
     "MASTHEAD_EDGE_SECRETS": EDGE_SECRET,
     "MASTHEAD_PUBLIC_URL": "https://blog.example.test",

@@ -29,18 +29,8 @@ from masthead.mcp.tools import TOOLS
 from masthead.store.engine import reading, writing
 from tests.api_support import EDGE_HEADER, EDGE_SECRET, add_member, verifying_worker
 from tests.databases import DatabaseFactory
-from tests.mcp_support import McpSite, mcp_client, mcp_site
+from tests.mcp_support import EDITOR_TOOLS, WRITER_TOOLS, McpSite, mcp_client, mcp_site
 from tests.operators import call_as
-
-WRITER_TOOLS = {
-    "get_context", "list_posts", "get_post", "create_draft", "edit_post", "check_gates",
-    "submit_for_review", "preview", "list_revisions", "restore_revision", "list_tags",
-    "list_staff",
-}  # fmt: skip
-EDITOR_TOOLS = WRITER_TOOLS | {
-    "approve", "publish", "unpublish", "schedule", "unschedule", "get_receipt", "get_task",
-    "archive",
-}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,7 @@ from mcp import Client, StdioServerParameters
 
 from tests.api_support import EDGE_SECRET, verifying_worker
 from tests.databases import DatabaseFactory
-from tests.mcp_support import BODY, McpSite, mcp_site
-from tests.test_mcp_http import EDITOR_TOOLS, WRITER_TOOLS
+from tests.mcp_support import BODY, EDITOR_TOOLS, WRITER_TOOLS, McpSite, mcp_site
 
 T = TypeVar("T")
 
