@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from masthead.store.engine import open_engine
 from tests.api_support import EDGE_HEADER, EDGE_SECRET, ROLES, add_member
+from tests.databases import DatabaseFactory
 from tests.serve_support import Served, masthead_serve
 
 T = TypeVar("T")
@@ -119,3 +120,13 @@ def mcp_site(database_url: str, **env: str) -> Iterator[McpSite]:
             yield McpSite(served, engine, tokens)
     finally:
         engine.dispose()
+
+
+def fresh_site(factory: DatabaseFactory, content: str = "demo", **env: str) -> Iterator[McpSite]:
+    """Use as a generator fixture: a served site over a new database, dropped afterwards."""
+    url = factory.new(content)
+    try:
+        with mcp_site(url, **env) as served:
+            yield served
+    finally:
+        factory.drop(url)
