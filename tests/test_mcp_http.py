@@ -466,3 +466,19 @@ def test_a_retry_while_the_first_call_runs_is_told_to_wait(site: McpSite) -> Non
     assert refused["retry_after"] >= 1
     listed = _content(site.call("writer", "list_posts", q="In flight"))
     assert listed["items"] == []
+
+
+def test_the_api_and_the_mcp_server_keep_keys_in_one_store(site: McpSite) -> None:
+    """A key the API used is taken for the MCP server too: one ledger, per token."""
+    key = str(uuid.uuid4())
+    headers = {
+        EDGE_HEADER: EDGE_SECRET,
+        "Authorization": f"Bearer {site.tokens['writer']}",
+        "Idempotency-Key": key,
+    }
+    created = httpx.post(
+        f"{site.url}/api/v1/posts", json={"title": "Keyed on the API"}, headers=headers, timeout=30
+    )
+    assert created.status_code == 201, created.text
+    again = site.call("writer", "create_draft", title="Keyed on the API", idempotency_key=key)
+    _refused(again, "idempotency_key_reused")
