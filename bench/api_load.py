@@ -156,6 +156,17 @@ def prepare(env: dict[str, str], cwd: Path) -> str:
 # --- the server -------------------------------------------------------------------------
 
 
+def bench_environment(database_url: str) -> dict[str, str]:
+    """This process's environment without its MASTHEAD_ settings, for a scratch site: its
+    database, a fresh edge secret, and no rate limit (one token, as fast as it can go)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_")}
+    return env | {
+        "MASTHEAD_DATABASE_URL": database_url,
+        "MASTHEAD_EDGE_SECRETS": secrets.token_urlsafe(36),
+        "MASTHEAD_RATE_LIMIT_PER_MINUTE": "0",
+    }
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
@@ -402,12 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="masthead-api-load-") as tmp:
         workdir = Path(tmp)
         with scratch_database(options.database, workdir) as database_url:
-            env = {k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_")}
-            env |= {
-                "MASTHEAD_DATABASE_URL": database_url,
-                "MASTHEAD_EDGE_SECRETS": secrets.token_urlsafe(36),
-                "MASTHEAD_RATE_LIMIT_PER_MINUTE": "0",  # one token, as fast as it can go
-            }
+            env = bench_environment(database_url)
             token = prepare(env, workdir)
             with serving(env, workdir) as base:
                 api = Api(base, env["MASTHEAD_EDGE_SECRETS"], token)

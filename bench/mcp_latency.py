@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import statistics
 import sys
 import tempfile
@@ -31,7 +30,7 @@ import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from bench.api_load import EDGE_HEADER, prepare, scratch_database, serving
+from bench.api_load import EDGE_HEADER, bench_environment, prepare, scratch_database, serving
 
 
 @dataclass
@@ -129,12 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="masthead-mcp-bench-") as tmp:
         workdir = Path(tmp)
         with scratch_database(options.database, workdir) as database_url:
-            env = {k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_")}
-            env |= {
-                "MASTHEAD_DATABASE_URL": database_url,
-                "MASTHEAD_EDGE_SECRETS": secrets.token_urlsafe(36),
-                "MASTHEAD_RATE_LIMIT_PER_MINUTE": "0",
-            }
+            env = bench_environment(database_url)
             token = prepare(env, workdir)
             with serving(env, workdir) as base:
                 edge = env["MASTHEAD_EDGE_SECRETS"]

@@ -12,11 +12,12 @@ import httpx
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from mcp_types import CallToolResult
+from mcp.types import CallToolResult
 from sqlalchemy import Engine
 
 from masthead.store.engine import open_engine
 from tests.api_support import EDGE_HEADER, EDGE_SECRET, ROLES, add_member
+from tests.databases import DatabaseFactory
 from tests.serve_support import Served, masthead_serve
 
 T = TypeVar("T")
@@ -25,6 +26,15 @@ BODY = " ".join(
     f"Paragraph {number} says plainly what the agent learned this week, and why it matters."
     for number in range(8)
 )
+WRITER_TOOLS = {
+    "get_context", "list_posts", "get_post", "create_draft", "edit_post", "check_gates",
+    "submit_for_review", "preview", "list_revisions", "restore_revision", "list_tags",
+    "list_staff",
+}  # fmt: skip
+EDITOR_TOOLS = WRITER_TOOLS | {
+    "approve", "publish", "unpublish", "schedule", "unschedule", "get_receipt", "get_task",
+    "archive",
+}  # fmt: skip
 SERVE_ENV = {
     "MASTHEAD_EDGE_SECRETS": EDGE_SECRET,
     "MASTHEAD_PUBLIC_URL": "https://blog.example.test",
@@ -110,3 +120,13 @@ def mcp_site(database_url: str, **env: str) -> Iterator[McpSite]:
             yield McpSite(served, engine, tokens)
     finally:
         engine.dispose()
+
+
+def fresh_site(factory: DatabaseFactory, content: str = "demo", **env: str) -> Iterator[McpSite]:
+    """Use as a generator fixture: a served site over a new database, dropped afterwards."""
+    url = factory.new(content)
+    try:
+        with mcp_site(url, **env) as served:
+            yield served
+    finally:
+        factory.drop(url)

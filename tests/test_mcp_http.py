@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from mcp import Client
 from masthead.actions import auth
 from masthead.actions.audit import read_audit
 from masthead.actions.context import OPERATOR
+from masthead.actions.drafts import post_revisions
 from masthead.actions.idempotency import claim_key
 from masthead.actions.tasks import list_tasks
 from masthead.domain.idempotency import Decision
@@ -29,28 +31,20 @@ from masthead.mcp.tools import TOOLS
 from masthead.store.engine import reading, writing
 from tests.api_support import EDGE_HEADER, EDGE_SECRET, add_member, verifying_worker
 from tests.databases import DatabaseFactory
-from tests.mcp_support import McpSite, mcp_client, mcp_site
+from tests.mcp_support import (
+    EDITOR_TOOLS,
+    WRITER_TOOLS,
+    McpSite,
+    fresh_site,
+    mcp_client,
+)
 from tests.operators import call_as
-
-WRITER_TOOLS = {
-    "get_context", "list_posts", "get_post", "create_draft", "edit_post", "check_gates",
-    "submit_for_review", "preview", "list_revisions", "restore_revision", "list_tags",
-    "list_staff",
-}  # fmt: skip
-EDITOR_TOOLS = WRITER_TOOLS | {
-    "approve", "publish", "unpublish", "schedule", "unschedule", "get_receipt", "get_task",
-    "archive",
-}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def site(database_factories: dict[str, DatabaseFactory]) -> Iterator[McpSite]:
     """One served demo site for the module; each test makes posts of its own."""
-    factory = database_factories["sqlite"]
-    url = factory.new("demo")
-    with mcp_site(url) as served:
-        yield served
-    factory.drop(url)
+    yield from fresh_site(database_factories["sqlite"])
 
 
 def _content(result: Any) -> dict[str, Any]:
@@ -170,8 +164,6 @@ def test_the_audit_log_records_mcp_calls_with_their_source_and_token(site: McpSi
 
 
 def site_revision_source(connection: Any, post_id: int) -> str:
-    from masthead.actions.drafts import post_revisions
-
     return str(post_revisions(connection, OPERATOR, post_id)[0].source)
 
 
@@ -362,9 +354,10 @@ def test_a_post_s_markdown_and_the_docs_are_resources(site: McpSite) -> None:
 def test_the_rate_limit_is_the_api_s_own_per_token(
     database_factories: dict[str, DatabaseFactory],
 ) -> None:
-    factory = database_factories["sqlite"]
-    url = factory.new("empty")
-    with mcp_site(url, MASTHEAD_RATE_LIMIT_PER_MINUTE="3") as limited:
+    served = contextmanager(fresh_site)
+    with served(
+        database_factories["sqlite"], "empty", MASTHEAD_RATE_LIMIT_PER_MINUTE="3"
+    ) as limited:
         headers = {EDGE_HEADER: EDGE_SECRET, "Authorization": f"Bearer {limited.tokens['writer']}"}
         for _ in range(3):
             assert httpx.get(f"{limited.url}/api/v1/me", headers=headers, timeout=30).is_success
@@ -373,15 +366,12 @@ def test_the_rate_limit_is_the_api_s_own_per_token(
         assert answer.status_code == 429
         assert answer.json()["code"] == "rate_limited"
         assert int(answer.headers["retry-after"]) >= 1
-    factory.drop(url)
 
 
 def test_on_postgresql_a_keyed_draft_is_made_once_and_published_verified(
     database_factories: dict[str, DatabaseFactory],
 ) -> None:
-    factory = database_factories["postgres"]
-    url = factory.new("demo")
-    with mcp_site(url) as pg:
+    with contextmanager(fresh_site)(database_factories["postgres"]) as pg:
         key = str(uuid.uuid4())
         first = pg.draft("Once on PostgreSQL", idempotency_key=key)
         again = pg.draft("Once on PostgreSQL", idempotency_key=key)
@@ -390,7 +380,6 @@ def test_on_postgresql_a_keyed_draft_is_made_once_and_published_verified(
             published = pg.call("admin", "publish", post_id=first["id"], revision=1)
         receipt = _content(published)["receipt"]
         assert receipt["state"] == "verified", receipt["checks"]
-    factory.drop(url)
 
 
 def test_every_other_tool_answers_what_its_output_schema_says(site: McpSite) -> None:
@@ -477,3 +466,19 @@ def test_a_retry_while_the_first_call_runs_is_told_to_wait(site: McpSite) -> Non
     assert refused["retry_after"] >= 1
     listed = _content(site.call("writer", "list_posts", q="In flight"))
     assert listed["items"] == []
+
+
+def test_the_api_and_the_mcp_server_keep_keys_in_one_store(site: McpSite) -> None:
+    """A key the API used is taken for the MCP server too: one ledger, per token."""
+    key = str(uuid.uuid4())
+    headers = {
+        EDGE_HEADER: EDGE_SECRET,
+        "Authorization": f"Bearer {site.tokens['writer']}",
+        "Idempotency-Key": key,
+    }
+    created = httpx.post(
+        f"{site.url}/api/v1/posts", json={"title": "Keyed on the API"}, headers=headers, timeout=30
+    )
+    assert created.status_code == 201, created.text
+    again = site.call("writer", "create_draft", title="Keyed on the API", idempotency_key=key)
+    _refused(again, "idempotency_key_reused")

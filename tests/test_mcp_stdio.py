@@ -18,19 +18,14 @@ from mcp import Client, StdioServerParameters
 
 from tests.api_support import EDGE_SECRET, verifying_worker
 from tests.databases import DatabaseFactory
-from tests.mcp_support import BODY, McpSite, mcp_site
-from tests.test_mcp_http import EDITOR_TOOLS, WRITER_TOOLS
+from tests.mcp_support import BODY, EDITOR_TOOLS, WRITER_TOOLS, McpSite, fresh_site
 
 T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
 def site(database_factories: dict[str, DatabaseFactory]) -> Iterator[McpSite]:
-    factory = database_factories["sqlite"]
-    url = factory.new("demo")
-    with mcp_site(url) as served:
-        yield served
-    factory.drop(url)
+    yield from fresh_site(database_factories["sqlite"])
 
 
 def _environment(site: McpSite, **extra: str) -> dict[str, str]:

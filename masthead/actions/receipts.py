@@ -7,9 +7,10 @@ from sqlalchemy import Connection
 from masthead.domain.permissions import Actor, is_editor
 from masthead.domain.receipts import Receipt, ReceiptState
 from masthead.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from masthead.settings import Settings
 from masthead.store import receipts as receipt_store
 
-__all__ = ["MAX_PAGE", "find_receipt", "list_receipts", "pending_receipt"]
+__all__ = ["MAX_PAGE", "find_receipt", "list_receipts", "pending_receipt", "require_short_wait"]
 
 MAX_PAGE = 200
 
@@ -49,3 +50,11 @@ def pending_receipt(connection: Connection, receipt_id: int) -> Receipt | None:
     """The receipt a verification run works on, while it is pending (no role: the queue)."""
     receipt = receipt_store.get_receipt(connection, receipt_id)
     return receipt if receipt is not None and receipt.state is ReceiptState.PENDING else None
+
+
+def require_short_wait(seconds: float, settings: Settings, field: str) -> None:
+    """A wait for a receipt must end before an idempotency lock would let a retry run the
+    change again (every face that waits asks this)."""
+    limit = settings.idempotency_lock_seconds
+    if seconds and seconds >= limit:
+        raise InvalidInput([FieldProblem(field, f"must be less than {limit} seconds")])

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
-import mcp_types as types
+import mcp.types as types
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server import Server, ServerRequestContext

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import mcp_types as types
+import mcp.types as types
 
 from masthead.actions import drafts, gates
 from masthead.domain.gates import GATES

@@ -14,19 +14,21 @@ from dataclasses import replace
 from importlib import metadata
 from typing import Any
 
-import mcp_types as types
+import mcp.types as types
 from mcp.server import Server, ServerRequestContext
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from masthead.actions.receipts import require_short_wait
 from masthead.actions.shapes import receipt_shape
-from masthead.errors import FieldProblem, InvalidInput, MastheadError, PreconditionRequired
+from masthead.errors import MastheadError, PreconditionRequired
 from masthead.mcp import resources
 from masthead.mcp.gateway import Gateway, Keyed, Written
 from masthead.mcp.refusals import refusal, schema_refusal
 from masthead.mcp.tools import TOOLS, Tool, jsonable, tools_for
+from masthead.settings import Settings
 
 __all__ = ["GATEWAY", "REPLAYED", "build_server", "key_digest"]
 
@@ -128,7 +130,7 @@ async def run_tool(gateway: Gateway, tool: Tool, args: BaseModel) -> Written:
     call = replace(gateway.call, idempotency_key=key, base_revision=getattr(args, "revision", None))
 
     def work(connection: Connection) -> dict[str, Any]:
-        _guard(tool, args, call.settings.idempotency_lock_seconds)
+        _guard(tool, args, call.settings)
         return tool.run(connection, call, args)
 
     try:
@@ -143,17 +145,13 @@ async def run_tool(gateway: Gateway, tool: Tool, args: BaseModel) -> Written:
     return written
 
 
-def _guard(tool: Tool, args: BaseModel, lock_seconds: float) -> None:
+def _guard(tool: Tool, args: BaseModel, settings: Settings) -> None:
     """The API's preconditions: a change names its revision; a wait ends before the lock."""
     if tool.changes_post and getattr(args, "revision", None) is None:
         raise PreconditionRequired(
             "pass `revision`: the revision of the post your change is based on (get_post)"
         )
-    wait = getattr(args, "wait_seconds", 0.0)
-    if wait and wait >= lock_seconds:
-        raise InvalidInput(
-            [FieldProblem("wait_seconds", f"must be less than {lock_seconds} seconds")]
-        )
+    require_short_wait(getattr(args, "wait_seconds", 0.0), settings, "wait_seconds")
 
 
 async def _settled(gateway: Gateway, written: Written, seconds: float) -> Written:

@@ -16,7 +16,6 @@ from masthead.actions.cursors import decode_cursor, encode_cursor
 from masthead.actions.gates import GateResult
 from masthead.domain.gates import blocking
 from masthead.domain.posts import Post, PostQuery, PostStatus
-from masthead.errors import FieldProblem, InvalidInput
 from masthead.settings import Settings
 from masthead.web.api.deps import (
     CallDep,
@@ -187,9 +186,7 @@ def _public_change(
     wait: Wait = 0,
 ) -> _PublicChange:
     """A wait must end before an idempotency lock would let a retry run the change again."""
-    if wait and wait >= settings.idempotency_lock_seconds:
-        limit = settings.idempotency_lock_seconds
-        raise InvalidInput([FieldProblem("wait", f"must be less than {limit} seconds")])
+    receipts.require_short_wait(wait, settings, "wait")
     return _PublicChange(call, connection, settings, request, response, wait)
 
 
