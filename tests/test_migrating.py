@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, func, select
 
 from masthead.actions.context import OPERATOR
 from masthead.actions.migrating import MigrationReport, import_from, open_source
+from masthead.actions.public_site import PublicSite
 from masthead.actions.redirects import add_path_redirect, list_redirects, remove_path_redirect
 from masthead.actions.setup import migrate_database
 from masthead.content.htmltext import html_to_markdown
@@ -311,8 +312,10 @@ def test_old_paths_redirect_and_an_admin_manages_them(
             add_path_redirect(connection, call, "/posts/second/", "first-post")
         remove_path_redirect(connection, call, "/old/First/")
         listed = {item.old_path: item.location for item in list_redirects(connection, OPERATOR)}
+        served = PublicSite(settings_for("sqlite://")).old_addresses(connection)
     assert listed["/Some/Thing.html"] == "/posts/first-post/"
     assert "/old/First/" not in listed
+    assert served == {path: to for path, to in listed.items() if to != "/posts/second/"}
     url = sqlite_engine.url.render_as_string(hide_password=False)
     with LiveServer(settings_for(url)) as server, server.client() as client:
         moved = client.get("/blog/2024/01/01/First-Post.html")
