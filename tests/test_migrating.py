@@ -340,8 +340,8 @@ def _text_and_links(html: str) -> tuple[list[str], set[str]]:
 
     tree = HTMLParser(html)
     words = (tree.body.text(separator=" ") if tree.body else "").split()
-    links = {node.attributes.get("href") or "" for node in tree.css("a")}
-    links |= {f"{n.attributes.get('src')}|{n.attributes.get('alt')}" for n in tree.css("img")}
+    links = {node.attributes.get("href") or "" for node in tree.css("a[href]")}
+    links |= {f"{n.attributes.get('src')}|{n.attributes.get('alt') or ''}" for n in tree.css("img")}
     return words, links
 
 
@@ -352,23 +352,38 @@ def test_html_to_markdown_and_back_keeps_text_links_images_lists_code_and_tables
         assert element in back
 
 
+def _sample_bodies() -> list[tuple[str, str, bool]]:
+    """(where, HTML, from WordPress) of every Ghost and WordPress sample body."""
+    import xml.etree.ElementTree as ET
+
+    bodies = []
+    for name in ("ghost/v4_export.json", "ghost/v2_export.json"):
+        data = json.loads((SAMPLES / name).read_text(encoding="utf-8"))["db"][0]["data"]
+        bodies += [(f"{name} {p['slug']}", p["html"], False) for p in data["posts"] if p["html"]]
+    wxr = SAMPLES / "wordpress/themeunittestdata.wordpress.xml"
+    for _event, element in ET.iterparse(wxr):
+        if element.tag == "{http://purl.org/rss/1.0/modules/content/}encoded" and element.text:
+            bodies.append((f"{wxr.name} body", element.text, True))
+    return bodies
+
+
 @needs_samples
-@pytest.mark.parametrize(
-    ("fmt", "corpus"),
-    [
-        ("ghost", "ghost/v4_export.json"),
-        ("ghost", "ghost/migrate-ghost-lexical.json"),
-        ("wordpress", "wordpress/themeunittestdata.wordpress.xml"),
-    ],
-)
-def test_sample_bodies_survive_html_to_markdown_to_html(fmt: str, corpus: str) -> None:
-    source = open_source(fmt, SAMPLES / corpus)
-    for entry in source.entries():
-        if entry.record is None:
-            continue
-        html = render_markdown(entry.record.content.body).html
-        words, links = _text_and_links(html)
-        assert words or links or not entry.record.content.body.strip(), entry.path
+def test_sample_bodies_keep_their_text_links_and_images_through_markdown() -> None:
+    """HTML → Markdown → HTML of every Ghost and WordPress sample body: every link and
+    every image (with its alt text) is kept; the words are the same for nearly all (a
+    few lose only the markup of superscripts and the like)."""
+    from masthead.content.htmltext import auto_paragraphs
+
+    bodies = _sample_bodies()
+    same_words = 0
+    for where, html, wordpress in bodies:
+        source = auto_paragraphs(html) if wordpress else html
+        back = render_markdown(html_to_markdown(html, wordpress=wordpress)).html
+        (words, links), (back_words, back_links) = _text_and_links(source), _text_and_links(back)
+        assert links - {"", "None|None"} <= back_links, where
+        same_words += set(words) == set(back_words)
+    assert len(bodies) > 100
+    assert same_words >= 0.9 * len(bodies)
 
 
 SAMPLE_RUNS = [
