@@ -42,6 +42,9 @@ class ScaleResult:
     posts_per_second: float
     peak_rss_mb: float
     redirects: int
+    cpu_seconds: float
+    """The import process's own CPU time (user + system): steadier than the wall time on
+    a machine that runs other work."""
 
 
 def write_jekyll_site(corpus: Corpus, folder: Path) -> Path:
@@ -78,11 +81,12 @@ def measure(
     args = [*command, "import", str(source), "--json"]
     if format_name != "masthead":
         args += ["--from", format_name, "--create-missing"]
-    seconds, peak, out = _timed(args, env, workdir)
+    seconds, peak, cpu, out = _timed(args, env, workdir)
     report = json.loads(out)
     created = int(report["posts"]["created"])
     redirects = int(report.get("redirects", {}).get("made", 0))
-    return ScaleResult(format_name, posts, created, seconds, posts / seconds, peak, redirects)
+    rate = posts / seconds
+    return ScaleResult(format_name, posts, created, seconds, rate, peak, redirects, cpu)
 
 
 def write_hugo_site(corpus: Corpus, folder: Path) -> Path:
@@ -188,7 +192,7 @@ WRITERS = {
 }
 
 
-def _timed(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
+def _timed(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float, str]:
     """Run and wait with `wait4`, to read the child's own peak memory."""
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -202,7 +206,7 @@ def _timed(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, floa
     if process.returncode != 0:
         error = process.stderr.read() if process.stderr else ""
         raise RuntimeError(f"{' '.join(args)} exited {process.returncode}:\n{error[-3000:]}")
-    return elapsed, usage.ru_maxrss / 1024, out
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -224,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
                 rate, peak = result.posts_per_second, result.peak_rss_mb
                 print(
                     f"{result.format:9} {result.posts:>7} posts: {result.seconds:8.1f} s, "
-                    f"{rate:6.1f} posts/s, peak RSS {peak:7.1f} MB",
+                    f"{rate:6.1f} posts/s, peak RSS {peak:7.1f} MB, CPU {result.cpu_seconds:.1f} s",
                     flush=True,
                 )
                 shutil.rmtree(folder, ignore_errors=True)

@@ -108,6 +108,7 @@ def import_from(
     report = MigrationReport(source.format)
     people = source.people()
     checked, tag_names, problems = _first_pass(source, report, people)
+    tag_names = {**source.tag_names(), **tag_names}
     problems += _reserved(connection, checked)
     targets, redirect_problems = _old_paths(connection, checked)
     problems += redirect_problems
@@ -196,7 +197,7 @@ def _old_paths(
     slugs = {post.slug: post for post in checked}
     for path, post_id in existing.items():
         slug = targets[path]
-        if get_post_id(connection, slug) not in (None, post_id):
+        if get_post_id(connection, slug) != post_id:
             message = f"old address {path} already leads to another post"
             problems.append(ImportProblem(slugs[slug].path, slugs[slug].line, message))
     return targets, problems

@@ -21,7 +21,7 @@ from masthead.site import urls
 from masthead.site.taken import is_page_path
 from masthead.store import path_redirects as store
 from masthead.store.posts import get_post_id
-from masthead.store.public import find_published_slug
+from masthead.store.public import find_published_slug, live_slugs
 
 __all__ = [
     "PathRedirect",
@@ -29,6 +29,7 @@ __all__ = [
     "checked_old_path",
     "list_redirects",
     "moved_to",
+    "old_addresses",
     "remove_path_redirect",
     "save_imported_redirect",
 ]
@@ -91,6 +92,17 @@ def remove_path_redirect(connection: Connection, call: Call, path: str) -> None:
     if not store.delete_path_redirect(connection, checked):
         raise NotFound(f"no redirect from {checked}")
     record_audit(connection, call, "redirect.remove", "redirect", checked)
+
+
+def old_addresses(connection: Connection) -> dict[str, str]:
+    """Every old path whose post is live, and the URL it answers 301 with (static export
+    writes these as redirects; live serving asks `moved_to`)."""
+    live = live_slugs(connection)
+    return {
+        path: urls.post_url(live[post_id])
+        for path, post_id in store.path_redirect_posts(connection).items()
+        if post_id in live
+    }
 
 
 def moved_to(connection: Connection, path: str) -> str | None:

@@ -49,6 +49,7 @@ def html_to_markdown(html: str, *, wordpress: bool = False) -> str:
         bullets="-",
         code_language_callback=_language,
         strip=["script", "style"],
+        escape_underscores=False,
     )
     return re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"
 

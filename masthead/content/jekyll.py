@@ -171,12 +171,10 @@ class JekyllSite:
         self._dek(entry, draft, data)
         if data.get("published") is False:
             draft.status = PostStatus.DRAFT
-        raw_categories = [text for text in _strings(data.get("categories") or data.get("category"))]
+        raw_categories = [name.lower() for _slug, name in categories]
         local = moment.astimezone(self.zone)
-        draft.redirects.append(
-            text_of(data.get("permalink"))
-            or jekyll_permalink(self.permalink, title_part, local, raw_categories)
-        )
+        pattern = text_of(data.get("permalink")) or self.permalink
+        draft.redirects.append(jekyll_permalink(pattern, title_part, local, raw_categories))
         draft.redirects += [text for text in _strings(data.get("redirect_from"))]
         other = sorted(str(key) for key in data if key not in KNOWN)
         if other:

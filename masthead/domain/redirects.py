@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 __all__ = ["MAX_OLD_PATH", "old_path"]
 
@@ -10,18 +10,19 @@ MAX_OLD_PATH = 500
 
 
 def old_path(text: str) -> str:
-    """The path of an old address, as it was written (capitals kept): `/2013/05/x/`,
-    `x.html` → `/x.html`, `https://old.example/a/b` → `/a/b`. Raises ValueError."""
+    """The path of an old address, as it was written (capitals kept, percent escapes
+    decoded, as a request's path is): `/2013/05/x/`, `x.html` → `/x.html`,
+    `https://old.example/a/b` → `/a/b`. Raises ValueError."""
     value = text.strip()
     if not value:
         raise ValueError("an old path must not be empty")
     if "://" in value or value.startswith("//"):
         value = urlsplit(value).path or "/"
-    value = value.split("#", 1)[0].split("?", 1)[0]
+    value = unquote(value.split("#", 1)[0].split("?", 1)[0])
     if not value.startswith("/"):
         value = "/" + value
-    if any(character.isspace() or ord(character) < 32 for character in value):
-        raise ValueError(f"an old path must not hold spaces or control characters: {text!r}")
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        raise ValueError(f"an old path must not hold control characters: {text!r}")
     if len(value) > MAX_OLD_PATH:
         raise ValueError(f"an old path is longer than {MAX_OLD_PATH} characters")
     if value == "/":

@@ -12,6 +12,7 @@ from masthead.store.schema import path_redirects, posts
 __all__ = [
     "delete_path_redirect",
     "list_path_redirects",
+    "path_redirect_posts",
     "path_redirect_target",
     "path_redirects_of",
     "save_path_redirect",
@@ -65,3 +66,9 @@ def list_path_redirects(connection: Connection) -> list[tuple[str, str, datetime
         .order_by(path_redirects.c.old_path)
     )
     return [(str(path), str(slug), created) for path, slug, created in rows]
+
+
+def path_redirect_posts(connection: Connection) -> dict[str, int]:
+    """Every old path and the post it leads to."""
+    rows = connection.execute(select(path_redirects.c.old_path, path_redirects.c.post_id))
+    return {str(path): int(post_id) for path, post_id in rows}
