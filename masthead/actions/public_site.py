@@ -39,6 +39,10 @@ class PublicSite:
         kind = next(kind for kind in pagetable.PAGES if kind.name == name)
         return kind.build(self._context(connection), params)
 
+    def is_dynamic(self, name: str) -> bool:
+        """Whether pages of kind `name` must be rendered for every request (never cached)."""
+        return next(kind for kind in pagetable.PAGES if kind.name == name).dynamic
+
     def every_url(self, connection: Connection) -> list[str]:
         return pagetable.every_url(self._context(connection))
 

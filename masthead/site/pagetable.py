@@ -64,6 +64,8 @@ class PageKind:
     addresses: Callable[[PageContext], Iterable[str]]
     """Every URL of this kind that answers with a page now."""
     routed: bool = True
+    dynamic: bool = False
+    """Answers depend on more than the URL (a query): the render cache never keeps them."""
 
 
 # --- listings -----------------------------------------------------------------------------

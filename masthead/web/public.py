@@ -11,24 +11,46 @@ from starlette.routing import BaseRoute, Route
 from masthead.actions.health import check_database, is_migrated
 from masthead.actions.public_site import PublicSite
 from masthead.domain.pages import Page, Redirect
-from masthead.web.conditional import conditional_response
+from masthead.web.cached_pages import cache_key
+from masthead.web.conditional import conditional_response, is_current
 from masthead.web.database import DATABASE_AWAY, request_unit
+from masthead.web.render_cache import Entry, page_entry
 from masthead.web.state import app_state
 
 __all__ = ["error_page", "not_found_page", "public_routes"]
 
 
-def _endpoint(name: str) -> Callable[[Request], Response]:
+def _endpoint(name: str, pattern: str) -> Callable[[Request], Response]:
     def answer(request: Request) -> Response:
-        site = app_state(request).site
+        state = app_state(request)
+        site, cache = state.site, state.cache
+        key = cache_key(request.scope, request.headers.get("accept", ""))
+        if not cache.enabled or site.is_dynamic(name):
+            key = None
+        epoch = cache.epoch  # before the read: a change after it keeps this page out
         with request_unit(request).transaction() as connection:
             found = site.answer(connection, name, request.path_params)
         if isinstance(found, Redirect):
             return RedirectResponse(found.location, status_code=301)
-        return conditional_response(request, found)
+        if key is None or not found.found:
+            return conditional_response(request, found)
+        entry = page_entry(found, pattern)
+        cache.put(key, entry, epoch)
+        return _from_entry(request, entry)
 
     answer.__name__ = name
     return answer
+
+
+def _from_entry(request: Request, entry: Entry) -> Response:
+    """A miss answers with what the cache keeps, as a hit would: a 200, or a 304."""
+    if is_current(request.headers, entry.etag, entry.last_modified):
+        return Response(status_code=304, headers=_decoded(entry.not_modified_headers))
+    return Response(entry.body, headers=_decoded(entry.headers))
+
+
+def _decoded(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in raw}
 
 
 def not_found_page(site: PublicSite, request: Request) -> Page:
@@ -73,7 +95,7 @@ def readyz(request: Request) -> Response:
 
 def public_routes(site: PublicSite) -> list[BaseRoute]:
     routes: list[BaseRoute] = [
-        Route(pattern, _endpoint(name), name=name) for name, pattern in site.routes
+        Route(pattern, _endpoint(name, pattern), name=name) for name, pattern in site.routes
     ]
     routes.append(Route("/healthz", healthz))
     routes.append(Route("/readyz", readyz))

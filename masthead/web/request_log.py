@@ -20,7 +20,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from masthead.web.logs import REQUEST_ID
 
-__all__ = ["REQUEST_ID_HEADER", "Observer", "RequestLog", "request_id", "route_of"]
+__all__ = [
+    "REQUEST_ID_HEADER",
+    "Observer",
+    "RequestLog",
+    "accepted_request_id",
+    "log_request",
+    "request_id",
+    "route_of",
+]
 
 REQUEST_ID_HEADER = "x-request-id"
 MAX_REQUEST_ID = 64
@@ -101,8 +109,24 @@ class RequestLog:
 
     def _finished(self, scope: Scope, status: int, started: float) -> None:
         seconds = time.perf_counter() - started
-        method, route = scope["method"], route_of(scope)
-        fields = {"method": method, "route": route or scope["path"], "status": status}
-        _log.info("request", extra={**fields, "duration_ms": round(seconds * 1000, 2)})
-        if self.observe is not None:
-            self.observe(method, route, status, seconds)
+        log_request(scope["method"], route_of(scope), scope["path"], status, seconds, self.observe)
+
+
+def log_request(
+    method: str,
+    route: str | None,
+    path: str,
+    status: int,
+    seconds: float,
+    observe: Observer | None,
+) -> None:
+    """A finished request's one log line, and its count in the metrics."""
+    fields = {"method": method, "route": route or path, "status": status}
+    _log.info("request", extra={**fields, "duration_ms": round(seconds * 1000, 2)})
+    if observe is not None:
+        observe(method, route, status, seconds)
+
+
+def accepted_request_id(given: str) -> str:
+    """The caller's request id if it is a sane one, else a new one."""
+    return _accepted(given)
