@@ -72,6 +72,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     if not cache.enabled:
         return app
     listen(cache)  # changes committed in this process
+    state.metrics.watch_cache(cache)
     return CachedPages(app, cache, EventFollower(cache, engine), state.metrics.observe)
 
 

@@ -20,6 +20,7 @@ from prometheus_client.registry import Collector
 
 from masthead.actions.metrics import Figures
 from masthead.domain.receipts import ReceiptState
+from masthead.web.render_cache import RenderCache
 
 __all__ = ["CONTENT_TYPE", "UNMATCHED", "RequestMetrics", "exposition"]
 
@@ -51,10 +52,43 @@ class RequestMetrics:
             registry=self.registry,
         )
 
+    def watch_cache(self, cache: RenderCache) -> None:
+        """Show the render cache's hits, misses and size with this process's figures."""
+        self.registry.register(_CacheCollector(cache, self.process))
+
     def observe(self, method: str, route: str | None, status: int, seconds: float) -> None:
         labels = (method, route or UNMATCHED, str(status), self.process)
         self.requests.labels(*labels).inc()
         self.latency.labels(*labels).observe(seconds)
+
+
+class _CacheCollector(Collector):
+    def __init__(self, cache: RenderCache, process: str) -> None:
+        self.cache, self.process = cache, process
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ("process",)
+        counts = (
+            ("masthead_render_cache_hits", "Public pages answered from the render cache."),
+            (
+                "masthead_render_cache_misses",
+                "Public pages rendered because the cache lacked them.",
+            ),
+        )
+        for (name, text), value in zip(counts, (self.cache.hits, self.cache.misses), strict=True):
+            family = CounterMetricFamily(name, text, labels=labels)
+            family.add_metric((self.process,), value)
+            yield family
+        size = GaugeMetricFamily(
+            "masthead_render_cache_bytes", "Bytes the render cache holds.", labels=labels
+        )
+        size.add_metric((self.process,), self.cache.bytes)
+        yield size
+        entries = GaugeMetricFamily(
+            "masthead_render_cache_entries", "Pages the render cache holds.", labels=labels
+        )
+        entries.add_metric((self.process,), len(self.cache))
+        yield entries
 
 
 class _FiguresCollector(Collector):
