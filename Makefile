@@ -64,7 +64,8 @@ test: install browser-deps lint typecheck
 # N=10000 make bench, DURATION=5 make bench, make bench BENCH_ARGS=--quick (docs/benchmarks.md);
 # the queue benchmark: QUEUE_JOBS=20000 make bench, QUEUE_BENCH_ARGS=--no-procrastinate (docs/queue.md);
 # the API under a crowd of keyed writes, on both databases: API_BENCH_ARGS="--seconds 10";
-# publish → verified latency at 1,000 and 10,000 posts: PUBLISH_BENCH_ARGS="--publishes 20".
+# publish → verified latency at 1,000 and 10,000 posts: PUBLISH_BENCH_ARGS="--publishes 20";
+# live serving (render cache vs a bare ASGI app vs nginx): N=10000 adds that size, LIVE_BENCH_ARGS.
 bench: install bench-deps
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.queue_bench $(QUEUE_BENCH_ARGS)
@@ -73,8 +74,9 @@ bench: install bench-deps
 			--seconds 5 $(API_BENCH_ARGS) || exit 1; \
 	done
 	$(BIN)/python -m bench.publish_latency $(PUBLISH_BENCH_ARGS)
+	$(BIN)/python -m bench.live_serving $(LIVE_BENCH_ARGS)
 
-# wrk, for the HTTP figures (Debian's package); without it the HTTP part is skipped.
+# wrk, for the HTTP figures, and nginx, the live-serving yardstick (Debian's packages).
 .PHONY: bench-deps
 bench-deps:
 	@command -v wrk >/dev/null || \
@@ -82,6 +84,11 @@ bench-deps:
 		  (apt-get install -y -q wrk >/dev/null 2>&1 || \
 		   (apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null)) ) || \
 		echo "wrk is missing and could not be installed: the HTTP figures will be skipped"
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || \
+		( [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		  (apt-get install -y -q nginx >/dev/null 2>&1 || \
+		   (apt-get update -q >/dev/null && apt-get install -y -q nginx >/dev/null)) ) || \
+		echo "nginx is missing and could not be installed: the live-serving bench needs it"
 
 clean:
 	rm -rf $(VENV) tests/browser/node_modules .pytest_cache .mypy_cache .ruff_cache
