@@ -3,6 +3,7 @@ the pages it never keeps; over real HTTP on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -304,3 +305,29 @@ def test_with_no_bytes_there_is_no_cache(database_url: str) -> None:
         engine.dispose()
     assert first.status_code == second.status_code == 200
     assert first.headers["etag"] == second.headers["etag"]
+
+
+def test_the_direct_request_line_is_the_logging_line_byte_for_byte() -> None:
+    import io
+    import logging
+
+    from masthead.web import logs
+    from masthead.web.request_log import log_request
+
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level, logs._direct)
+    stream = io.StringIO()
+    try:
+        logs.configure_logging(stream)
+        log_request("GET", "/tag/{slug}/", "/tag/ops/", 200, 0.00123, None, "id-1")
+        direct = logs._direct
+        logs._direct = None  # through the logging machinery instead
+        log_request("GET", "/tag/{slug}/", "/tag/ops/", 200, 0.00123, None, "id-1")
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        logs._direct = saved[2]
+    assert direct is not None
+    fast, slow = stream.getvalue().splitlines()
+    assert json.loads(fast) == json.loads(slow)
+    assert fast.split('"level"', 1)[1] == slow.split('"level"', 1)[1]  # same keys, same order

@@ -15,7 +15,6 @@ import time
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from masthead.web.conditional import is_current
-from masthead.web.logs import REQUEST_ID
 from masthead.web.render_cache import EventFollower, RenderCache, variant_of
 from masthead.web.request_log import Observer, accepted_request_id, log_request
 
@@ -83,10 +82,7 @@ class CachedPages:
                 "headers": [*raw, (_REQUEST_ID, ident.encode("latin-1"))],
             }
         )
-        token = REQUEST_ID.set(ident)
-        try:  # logged before the last byte, as `RequestLog` does
-            seconds = time.perf_counter() - started
-            log_request(scope["method"], entry.route, scope["path"], status, seconds, self.observe)
-        finally:
-            REQUEST_ID.reset(token)
+        seconds = time.perf_counter() - started  # logged before the last byte, as `RequestLog`
+        method, observe = scope["method"], self.observe
+        log_request(method, entry.route, scope["path"], status, seconds, observe, ident)
         await send({"type": "http.response.body", "body": body})
