@@ -437,7 +437,9 @@ def main(argv: list[str] | None = None) -> int:
     for size in (int(value) for value in options.posts.split(",")):
         say(f"live serving, {size:,} posts")
         runs.append(measure(size, options.duration, options.publishes))
-    say(table(runs))
+        say(table(runs[-1:]))  # each size's goals as soon as they are measured
+    if len(runs) > 1:
+        say(table(runs))
     return 0
 
 
