@@ -64,7 +64,7 @@ class CachedPages:
         if "no-cache" in headers.get("cache-control", ""):
             await self.follower.now()
         elif self.follower.due():
-            await self.follower.fresh()
+            await self.follower.fresh()  # waits only when the last look is old
         entry = self.cache.get((scope["path"], variant_of(headers.get("accept", ""))))
         if entry is None:
             await self.app(scope, receive, send)

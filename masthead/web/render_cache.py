@@ -16,7 +16,9 @@ entries go.
 * Changes made elsewhere (other server processes, a separate worker, the CLI) are read
   from the events table: every `CATCH_UP_SECONDS` at most, the cache asks for the
   newest event id (one cheap query for the whole process, never one per request) and, if
-  it moved, drops the pages the new events name. A request that says
+  it moved, drops the pages the new events name. Hits go on meanwhile; only a request
+  that finds the last look older than `STALE_SECONDS` waits for the new one, so no page
+  is ever answered more than a second behind the events table. A request that says
   `Cache-Control: no-cache` (publish verification does) makes the cache catch up first.
 
 A page rendered from a snapshot older than an invalidation must not be stored after it:
@@ -47,6 +49,7 @@ from masthead.web.headers import SECURITY_HEADERS
 
 __all__ = [
     "CATCH_UP_SECONDS",
+    "STALE_SECONDS",
     "VARIANTS",
     "Entry",
     "EventFollower",
@@ -57,6 +60,8 @@ __all__ = [
 
 CATCH_UP_SECONDS = 0.2
 """How old the cache's last look at the events table may be before a request looks again."""
+STALE_SECONDS = 0.8
+"""Older than this, a request waits for the look before it is answered from the cache."""
 VARIANTS = ("html", "markdown")
 ENTRY_OVERHEAD = 400  # bytes an entry costs besides its body and headers (key, objects)
 Key = tuple[str, str]
@@ -226,15 +231,27 @@ class EventFollower:
                 self.position, paths = affected_since(connection, self.position)
                 self.cache.invalidate(paths)
 
-    async def fresh(self) -> None:
-        """Catch up if the last look is older than the interval (one look at a time)."""
-        if not self.due():
-            return
+    def stale(self) -> bool:
+        """Whether the last look is too old to answer from the cache before looking again."""
+        return time.monotonic() - self.checked_at >= STALE_SECONDS
+
+    def start(self) -> asyncio.Future[None]:
+        """A look at the events table, begun in a thread unless one is under way."""
         loop = asyncio.get_running_loop()
         task = self._task
         if task is None or task.done() or task.get_loop() is not loop:
             task = self._task = asyncio.ensure_future(run_sync(self.catch_up))
-        await asyncio.shield(task)
+        return task
+
+    async def fresh(self) -> None:
+        """Look again if the last look is older than the interval. A request waits for it
+        only when the last look is older than `STALE_SECONDS` (an idle process); under
+        traffic the look runs beside the hits, which never wait on the database."""
+        if not self.due():
+            return
+        task = self.start()
+        if self.stale():
+            await asyncio.shield(task)
 
     async def now(self) -> None:
         """Catch up with a look that begins after this call (for `Cache-Control: no-cache`)."""
