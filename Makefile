@@ -70,6 +70,7 @@ KILL_ROUNDS ?= 300
 # MCP tools/call latency on both transports: MCP_BENCH_ARGS="--calls 200 --database postgres".
 # search at 10,000 posts on both databases: SEARCH_BENCH_ARGS="--posts 1000 --repeats 5".
 # webhooks' event → receiver latency over 200 events: WEBHOOK_BENCH_ARGS="--database postgres".
+# live serving (render cache vs a bare ASGI app vs nginx): N=10000 adds that size, LIVE_BENCH_ARGS.
 bench: install bench-deps
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.queue_bench $(QUEUE_BENCH_ARGS)
@@ -83,8 +84,9 @@ bench: install bench-deps
 	$(BIN)/python -m bench.mcp_latency $(MCP_BENCH_ARGS)
 	$(BIN)/python -m bench.search $(SEARCH_BENCH_ARGS)
 	$(BIN)/python -m bench.webhook_latency $(WEBHOOK_BENCH_ARGS)
+	$(BIN)/python -m bench.live_serving $(LIVE_BENCH_ARGS)
 
-# wrk, for the HTTP figures (Debian's package); without it the HTTP part is skipped.
+# wrk, for the HTTP figures, and nginx, the live-serving yardstick (Debian's packages).
 .PHONY: bench-deps
 bench-deps:
 	@command -v wrk >/dev/null || \
@@ -92,6 +94,11 @@ bench-deps:
 		  (apt-get install -y -q wrk >/dev/null 2>&1 || \
 		   (apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null)) ) || \
 		echo "wrk is missing and could not be installed: the HTTP figures will be skipped"
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || \
+		( [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		  (apt-get install -y -q nginx >/dev/null 2>&1 || \
+		   (apt-get update -q >/dev/null && apt-get install -y -q nginx >/dev/null)) ) || \
+		echo "nginx is missing and could not be installed: the live-serving bench needs it"
 
 clean:
 	rm -rf $(VENV) tests/browser/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -23,7 +23,14 @@ import httpx
 
 from bench.importing import masthead_command
 
-__all__ = ["SERVERS", "Server", "free_port", "running_server", "server_command"]
+__all__ = [
+    "SERVERS",
+    "Server",
+    "free_port",
+    "running_process",
+    "running_server",
+    "server_command",
+]
 
 HOST = "127.0.0.1"
 SERVERS = ("uvicorn", "granian")
@@ -120,7 +127,18 @@ def running_server(
     name: str, env: dict[str, str], cwd: Path, log_path: Path, host: str = HOST
 ) -> Iterator[Server]:
     port = free_port(host)
+    base_url = f"http://{host}:{port}"
     command = server_command(name, host, port)
+    with running_process(command, env, cwd, log_path, base_url) as pid:
+        yield Server(name=name, base_url=base_url, pid=pid)
+
+
+@contextmanager
+def running_process(
+    command: list[str], env: dict[str, str], cwd: Path, log_path: Path, base_url: str
+) -> Iterator[int]:
+    """Run `command` in its own session until the block ends, once `base_url`/healthz
+    answers; its pid."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command,
@@ -132,8 +150,7 @@ def running_server(
             start_new_session=True,
         )
         try:
-            base_url = f"http://{host}:{port}"
             _wait_ready(process, base_url, log_path)
-            yield Server(name=name, base_url=base_url, pid=process.pid)
+            yield process.pid
         finally:
             _stop(process)

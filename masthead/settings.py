@@ -105,6 +105,12 @@ class Settings(BaseSettings):
         description="Threads that run one server's request handlers; as many requests hold a "
         "database connection at once (the pool's size), the rest wait their turn.",
     )
+    render_cache_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=0,
+        description="Bytes of rendered public pages each server process keeps (least recently "
+        "used go first); 0: no render cache, every request renders its page.",
+    )
     database_timeout_seconds: float = Field(
         10.0,
         gt=0,

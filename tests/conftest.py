@@ -12,6 +12,7 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import Engine
+from starlette.types import ASGIApp
 
 from masthead.settings import Settings
 from masthead.store.engine import open_engine
@@ -96,11 +97,11 @@ def _free_port() -> int:
 class LiveServer:
     """The real app under uvicorn on a loopback port, in a background thread."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, app: ASGIApp | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = server_config(
-            create_app(settings),
+            app or create_app(settings),
             settings,
             host="127.0.0.1",
             port=self.port,

@@ -174,3 +174,19 @@ def test_a_scrape_of_a_served_site_parses_whole(api: ApiWorld) -> None:
         "masthead_queue_depth",
         "masthead_task_leases_expired",
     } <= names
+
+
+def test_render_cache_hits_and_misses_are_counted(api: ApiWorld) -> None:
+    before = _scrape(api)
+    with api.server.client() as public:
+        for _ in range(4):
+            assert public.get("/author/marcus-bell/").status_code == 200
+    after = _scrape(api)
+
+    def moved(name: str) -> float:
+        return _total(after, name) - _total(before, name)
+
+    assert moved("masthead_render_cache_misses_total") == 1  # rendered once, then kept
+    assert moved("masthead_render_cache_hits_total") == 3
+    assert _total(after, "masthead_render_cache_entries") >= 1
+    assert _total(after, "masthead_render_cache_bytes") > 0

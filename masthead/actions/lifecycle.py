@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from masthead.actions.context import Call
+from masthead.actions.invalidation import announce_after_commit
 from masthead.actions.site_info import current_site
 from masthead.actions.tasks import enqueue
 from masthead.domain.events import AffectedPages, EventType, NewEvent
@@ -47,6 +48,7 @@ def record_event(connection: Connection, call: Call, new: NewEvent) -> None:
         at=call.at,
         request_id=call.request_id,
     )
+    announce_after_commit(connection, new.affected)  # this process's caches, at commit
 
 
 class PublicChange:

@@ -54,6 +54,8 @@ VERIFY = "publish.verify"
 USER_AGENT = "Masthead-Verifier/1 (+publish receipts)"
 MAX_PAGE_BYTES = 5 * 1024 * 1024
 RETRY_CAP_SECONDS = 60.0
+FETCH_HEADERS = {"User-Agent": USER_AGENT, "Cache-Control": "no-cache"}
+"""`no-cache`: a render cache (and a CDN) catches up with the publish before it answers."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def http_fetcher(settings: Settings, client: httpx.Client) -> Fetcher:
         url = f"{base}{path}"
         began = time.perf_counter()
         try:
-            with client.stream("GET", url, headers={"User-Agent": USER_AGENT}) as response:
+            with client.stream("GET", url, headers=FETCH_HEADERS) as response:
                 body = _bounded(response)
                 status: int | None = response.status_code
                 error = ""

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from masthead.actions.context import OPERATOR
 from masthead.actions.drafts import find_post_by_slug, list_visible_posts
@@ -31,6 +31,7 @@ from masthead.cli.times import moment_option
 from masthead.cli.webhooks import webhooks_app
 from masthead.domain.posts import PostQuery, RevisionSource
 from masthead.errors import Conflict
+from masthead.settings import Settings
 from masthead.store.engine import reading, writing
 
 __all__ = ["app", "run"]
@@ -166,6 +167,15 @@ def serve(
     worker: Annotated[
         bool, typer.Option(help="Run a task worker in this process (turn off for separate ones).")
     ] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=256,
+            help="Server processes on the one port (default: 1 on SQLite, one per core on "
+            "PostgreSQL).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the site over HTTP, with an in-process task worker unless --no-worker.
 
@@ -175,14 +185,18 @@ def serve(
     from masthead.queue.embedded import start_embedded_worker
     from masthead.web.app import create_app
     from masthead.web.logs import configure_logging
-    from masthead.web.server import run_server
+    from masthead.web.server import default_workers, run_server
 
     configure_logging()
     settings = load_configuration()
     engine = open_database(settings)
+    processes = workers or default_workers(settings)
     with errors_to_exit_codes():
         application = create_app(settings, engine)
         listening = _listen(host, port)
+        if processes > 1:
+            _serve_processes(settings, engine, listening, processes, worker=worker)
+            return
         embedded = start_embedded_worker(settings, engine) if worker else None
     mode = "with an in-process worker" if embedded else "without a worker"
     typer.echo(f"Masthead on http://{host}:{port}/ ({mode}; database: {settings.database_url})")
@@ -191,6 +205,40 @@ def serve(
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def _serve_processes(
+    settings: Settings, engine: Engine, listening: socket.socket, processes: int, *, worker: bool
+) -> None:
+    """`serve --workers N`: N forked server processes; the task worker stays in this one."""
+    from masthead.queue.embedded import EmbeddedWorker, start_embedded_worker
+    from masthead.web.app import create_app
+    from masthead.web.server import run_workers
+
+    engine.dispose()  # each process opens its own connections after the fork
+    embedded: list[EmbeddedWorker] = []
+
+    def started() -> None:
+        if worker:
+            embedded.append(start_embedded_worker(settings, engine))
+
+    host, port = listening.getsockname()[:2]
+    mode = "with an in-process worker" if worker else "without a worker"
+    typer.echo(
+        f"Masthead on http://{host}:{port}/ ({processes} processes, {mode}; "
+        f"database: {settings.database_url})"
+    )
+    try:
+        run_workers(
+            lambda: create_app(settings, open_database(settings)),
+            settings,
+            listening,
+            processes,
+            started=started,
+        )
+    finally:
+        for running in embedded:
+            running.stop()
 
 
 def _listen(host: str, port: int) -> socket.socket:

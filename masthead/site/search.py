@@ -71,7 +71,9 @@ def search_page(connection: Connection, site: SiteInfo, text: str, number: int) 
     live = public.published_by_id(connection, [hit.post_id for hit in found])
     posts = {post.id: post for post in live}
     results = tuple(
-        SearchResult(make_card(post, site.zone), _shown(post, hit.body, query))
+        SearchResult(
+            make_card(post, site.zone, mark_agents=site.mark_agents), _shown(post, hit.body, query)
+        )
         for hit in found
         if (post := posts.get(hit.post_id)) is not None
     )

@@ -26,6 +26,7 @@ from masthead.store.schema import event_cursors, events
 
 __all__ = [
     "EVENTS_LOCK",
+    "affected_after",
     "any_consumer",
     "append",
     "cursor",
@@ -131,3 +132,19 @@ def _event_from_row(row: Any) -> Event:
         facts=json.loads(row.facts),
         affected=AffectedPages.from_json(json.loads(row.affected)),
     )
+
+
+def affected_after(
+    connection: Connection, position: int, *, limit: int
+) -> list[tuple[int, AffectedPages]]:
+    """The pages each event after `position` affected, in id order (at most `limit`)."""
+    query = (
+        select(events.c.id, events.c.affected)
+        .where(events.c.id > position)
+        .order_by(events.c.id)
+        .limit(limit)
+    )
+    return [
+        (int(row.id), AffectedPages.from_json(json.loads(row.affected)))
+        for row in connection.execute(query)
+    ]

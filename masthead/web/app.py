@@ -14,6 +14,7 @@ from starlette.routing import Match, Route
 from starlette.types import ASGIApp
 
 from masthead.actions.edge import MIN_EDGE_SECRET_LENGTH, stored_digests
+from masthead.actions.invalidation import listen
 from masthead.actions.public_site import PublicSite
 from masthead.actions.setup import open_database
 from masthead.actions.webhook_secrets import require_webhook_key
@@ -22,6 +23,7 @@ from masthead.settings import Settings
 from masthead.store.engine import reading
 from masthead.web.api.app import API_PREFIX, create_api
 from masthead.web.api.limits import BodyLimits
+from masthead.web.cached_pages import CachedPages
 from masthead.web.database import DATABASE_AWAY, RequestDatabase
 from masthead.web.edge import EdgeGuard, is_internal
 from masthead.web.headers import SecurityHeaders
@@ -31,6 +33,7 @@ from masthead.web.mcp import McpEndpoint, WithMcp
 from masthead.web.problems import RETRY_AFTER_SECONDS, problem
 from masthead.web.public import error_page, old_address, public_routes
 from masthead.web.rate_limits import RateLimits
+from masthead.web.render_cache import EventFollower, RenderCache
 from masthead.web.request_log import RequestLog
 from masthead.web.state import AppState, app_state
 from masthead.web.waiting import ReceiptWait
@@ -44,7 +47,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     """The public site and, behind the edge guard, the internal API, as one ASGI app."""
     engine = engine or open_database(settings)
     _refuse_weak_production(settings, engine)
-    state = AppState(settings=settings, site=PublicSite(settings))
+    cache = RenderCache(settings.render_cache_bytes)
+    state = AppState(settings=settings, site=PublicSite(settings), cache=cache)
     site = FastAPI(
         title="Masthead",
         docs_url=None,
@@ -65,9 +69,14 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     not_found = _not_found_responder(state.site)
     guarded = RefuseControlCharacters(site, _refusal(not_found))
     edge = EdgeGuard(guarded, settings, not_found)
-    return RequestLog(
+    app = RequestLog(
         SecurityHeaders(RequestDatabase(edge, settings, engine)), state.metrics.observe
     )
+    if not cache.enabled:
+        return app
+    listen(cache)  # changes committed in this process
+    state.metrics.watch_cache(cache)
+    return CachedPages(app, cache, EventFollower(cache, engine), state.metrics.observe)
 
 
 def _refuse_weak_production(settings: Settings, engine: Engine) -> None:

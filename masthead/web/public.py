@@ -12,9 +12,11 @@ from masthead.actions.health import check_database, is_migrated
 from masthead.actions.public_site import PublicSite
 from masthead.actions.redirects import moved_to
 from masthead.domain.pages import Page, Redirect
-from masthead.web.conditional import conditional_response
+from masthead.web.cached_pages import cache_key
+from masthead.web.conditional import conditional_response, is_current
 from masthead.web.database import DATABASE_AWAY, request_unit
 from masthead.web.negotiation import MARKDOWN_VARIANT, page_variant
+from masthead.web.render_cache import Entry, page_entry
 from masthead.web.state import app_state
 
 __all__ = ["error_page", "not_found_page", "old_address", "public_routes"]
@@ -23,31 +25,52 @@ NEGOTIATED = {"post": "post_markdown"}
 """Pages that answer `Accept: text/markdown` with another kind of page (`Vary: Accept`)."""
 
 
-def _endpoint(name: str, *, dynamic: bool) -> Callable[[Request], Response]:
+def _endpoint(name: str, pattern: str, *, dynamic: bool) -> Callable[[Request], Response]:
     negotiated = name in NEGOTIATED
+    vary = {"Vary": "Accept"} if negotiated else None
 
     def answer(request: Request) -> Response:
-        site = app_state(request).site
+        state = app_state(request)
+        site, cache = state.site, state.cache
         kind = name
         if negotiated and page_variant(request) == MARKDOWN_VARIANT:
             kind = NEGOTIATED[name]
         params = dict(request.path_params)
+        key = None
         if dynamic:
             params["query"] = request.query_params
+        elif cache.enabled:
+            key = cache_key(request.scope, request.headers.get("accept", ""))
+        epoch = cache.epoch  # before the read: a change after it keeps this page out
         with request_unit(request).transaction() as connection:
             found = site.answer(connection, kind, params)
         if isinstance(found, Redirect):
             response: Response = RedirectResponse(found.location, status_code=301)
         elif dynamic:
             response = Response(found.body, media_type=found.media_type, headers=NO_STORE)
-        else:
+        elif key is None or not found.found:
             response = conditional_response(request, found)
-        if negotiated:
-            response.headers["Vary"] = "Accept"
+        else:
+            entry = page_entry(found, pattern, vary)
+            cache.put(key, entry, epoch)
+            return _from_entry(request, entry)
+        if vary:
+            response.headers.update(vary)
         return response
 
     answer.__name__ = name
     return answer
+
+
+def _from_entry(request: Request, entry: Entry) -> Response:
+    """A miss answers with what the cache keeps, as a hit would: a 200, or a 304."""
+    if is_current(request.headers, entry.etag, entry.last_modified):
+        return Response(status_code=304, headers=_decoded(entry.not_modified_headers))
+    return Response(entry.body, headers=_decoded(entry.headers))
+
+
+def _decoded(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in raw}
 
 
 def not_found_page(site: PublicSite, request: Request) -> Page:
@@ -104,7 +127,7 @@ def readyz(request: Request) -> Response:
 
 def public_routes(site: PublicSite) -> list[BaseRoute]:
     routes: list[BaseRoute] = [
-        Route(pattern, _endpoint(name, dynamic=name in site.dynamic), name=name)
+        Route(pattern, _endpoint(name, pattern, dynamic=name in site.dynamic), name=name)
         for name, pattern in site.routes
     ]
     routes.append(Route("/healthz", healthz))

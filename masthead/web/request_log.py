@@ -9,8 +9,8 @@ says its method, route (the pattern that matched, else the path), status and dur
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 from collections.abc import Callable
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -18,9 +18,17 @@ from starlette.requests import Request
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from masthead.web.logs import REQUEST_ID
+from masthead.web.logs import REQUEST_ID, write_request_line
 
-__all__ = ["REQUEST_ID_HEADER", "Observer", "RequestLog", "request_id", "route_of"]
+__all__ = [
+    "REQUEST_ID_HEADER",
+    "Observer",
+    "RequestLog",
+    "accepted_request_id",
+    "log_request",
+    "request_id",
+    "route_of",
+]
 
 REQUEST_ID_HEADER = "x-request-id"
 MAX_REQUEST_ID = 64
@@ -37,7 +45,7 @@ def _accepted(given: str) -> str:
     """The caller's request id if it is a sane one, else a new one."""
     if 0 < len(given) <= MAX_REQUEST_ID and given.isprintable():
         return given
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # as random as uuid4's hex, at a fifth of its cost
 
 
 def request_id(request: Request) -> str:
@@ -101,8 +109,32 @@ class RequestLog:
 
     def _finished(self, scope: Scope, status: int, started: float) -> None:
         seconds = time.perf_counter() - started
-        method, route = scope["method"], route_of(scope)
-        fields = {"method": method, "route": route or scope["path"], "status": status}
-        _log.info("request", extra={**fields, "duration_ms": round(seconds * 1000, 2)})
-        if self.observe is not None:
-            self.observe(method, route, status, seconds)
+        method, route, ident = scope["method"], route_of(scope), scope["state"].get(SCOPE_KEY)
+        log_request(method, route, scope["path"], status, seconds, self.observe, ident)
+
+
+def log_request(
+    method: str,
+    route: str | None,
+    path: str,
+    status: int,
+    seconds: float,
+    observe: Observer | None,
+    request_id: str | None = None,
+) -> None:
+    """A finished request's one log line, and its count in the metrics."""
+    ms = round(seconds * 1000, 2)
+    shown = route or path
+    if request_id is None or not write_request_line(method, shown, status, ms, request_id):
+        fields: dict[str, object] = {"method": method, "route": shown, "status": status}
+        fields["duration_ms"] = ms
+        if request_id is not None:
+            fields["request_id"] = request_id
+        _log.info("request", extra=fields)
+    if observe is not None:
+        observe(method, route, status, seconds)
+
+
+def accepted_request_id(given: str) -> str:
+    """The caller's request id if it is a sane one, else a new one."""
+    return _accepted(given)

@@ -20,8 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
+import signal
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import uvicorn
@@ -29,8 +33,11 @@ from starlette.types import ASGIApp
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from masthead.settings import Settings
+from masthead.store.engine import is_sqlite
 
-__all__ = ["run_server", "server_config"]
+__all__ = ["default_workers", "run_server", "run_workers", "server_config"]
+
+_log = logging.getLogger("masthead.server")
 
 
 class _HeadTooLarge(Exception):
@@ -153,3 +160,92 @@ def run_server(app: ASGIApp, settings: Settings, listening: socket.socket) -> No
         app, settings, host=host, port=port, log_level="warning", access_log=False, log_config=None
     )
     _Server(config).run(sockets=[listening])
+
+
+def default_workers(settings: Settings) -> int:
+    """One process on SQLite (its default: one writer at a time anyway); on PostgreSQL,
+    one per core."""
+    if is_sqlite(settings.database_url):
+        return 1
+    return max(1, os.cpu_count() or 1)
+
+
+def run_workers(
+    make_app: Callable[[], ASGIApp],
+    settings: Settings,
+    listening: socket.socket,
+    workers: int,
+    *,
+    started: Callable[[], None] | None = None,
+) -> None:
+    """Serve with `workers` processes forked on one listening socket, until SIGTERM.
+
+    Each process builds its own app (its own engine, pool and render cache) after the
+    fork. SIGTERM or SIGINT here is passed on to each of them, which stops as one server
+    does; one that dies otherwise is replaced. `started` runs in this process once they
+    are forked (e.g. to start the task worker, whose threads must not be forked).
+    """
+    group = _Processes(make_app, settings, listening)
+    previous = {number: signal.signal(number, group.stop) for number in STOP_SIGNALS}
+    try:
+        for _ in range(workers):
+            group.spawn()
+        if started is not None:
+            started()
+        group.watch()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+RESPAWN_PAUSE_SECONDS = 1.0
+
+
+class _Processes:
+    """The forked server processes of `run_workers`."""
+
+    def __init__(
+        self, make_app: Callable[[], ASGIApp], settings: Settings, listening: socket.socket
+    ) -> None:
+        self.make_app, self.settings, self.listening = make_app, settings, listening
+        self.children: set[int] = set()
+        self.stopping = False
+
+    def spawn(self) -> None:
+        pid = os.fork()
+        if pid == 0:
+            self._serve()
+        self.children.add(pid)
+
+    def _serve(self) -> None:
+        """The child: serve, then leave without running the parent's cleanup."""
+        code = 1
+        try:
+            for number in STOP_SIGNALS:
+                signal.signal(number, signal.SIG_DFL)
+            run_server(self.make_app(), self.settings, self.listening)
+            code = 0
+        except BaseException:
+            _log.exception("server process failed")
+        finally:
+            os._exit(code)
+
+    def stop(self, _signum: int, _frame: object) -> None:
+        self.stopping = True
+        for pid in list(self.children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    def watch(self) -> None:
+        """Wait for every child; replace one that ends while not stopping."""
+        while self.children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                return
+            self.children.discard(pid)
+            if not self.stopping:
+                _log.warning("server process %d ended (status %d); starting another", pid, status)
+                time.sleep(RESPAWN_PAUSE_SECONDS)
+                self.spawn()

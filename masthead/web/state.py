@@ -9,6 +9,7 @@ from starlette.requests import Request
 from masthead.actions.public_site import PublicSite
 from masthead.settings import Settings
 from masthead.web.metrics import RequestMetrics
+from masthead.web.render_cache import RenderCache
 
 __all__ = ["AppState", "app_state"]
 
@@ -18,6 +19,7 @@ class AppState:
     settings: Settings
     site: PublicSite
     metrics: RequestMetrics = field(default_factory=RequestMetrics)
+    cache: RenderCache = field(default_factory=lambda: RenderCache(0))
 
 
 def app_state(request: Request) -> AppState:
