@@ -27,9 +27,9 @@ BODY = " ".join(
     for number in range(8)
 )
 WRITER_TOOLS = {
-    "get_context", "list_posts", "get_post", "create_draft", "edit_post", "check_gates",
-    "submit_for_review", "preview", "list_revisions", "restore_revision", "list_tags",
-    "list_staff",
+    "get_context", "list_posts", "search_posts", "get_post", "create_draft", "edit_post",
+    "check_gates", "submit_for_review", "preview", "list_revisions", "restore_revision",
+    "list_tags", "list_staff",
 }  # fmt: skip
 EDITOR_TOOLS = WRITER_TOOLS | {
     "approve", "publish", "unpublish", "schedule", "unschedule", "get_receipt", "get_task",

@@ -231,6 +231,35 @@ def test_the_same_idempotency_key_twice_makes_one_draft(site: McpSite) -> None:
     assert [post["id"] for post in listed["items"]] == [_content(first)["id"]]
 
 
+def test_a_writer_searches_their_own_posts_best_match_first_and_any_text_is_a_query(
+    site: McpSite,
+) -> None:
+    word = f"zephyr{uuid.uuid4().hex[:8]}"
+    in_body = site.draft("Found by its body", body=f"{BODY_OF_WORDS} The {word} turned up.")
+    in_title = site.draft(f"The {word} in a title", body=BODY_OF_WORDS)
+    theirs = site.draft("Another writer's", role="other_writer", body=f"Also {word} here.")
+
+    async def search(client: Client) -> list[Any]:
+        hostile = ['"unclosed NEAR(', f'{word} NEAR "" OR *', "q" * 10_000]
+        queries = [word, *hostile, f"{word} zzznothing"]
+        return [await client.call_tool("search_posts", {"query": q}) for q in queries]
+
+    found, *hostile, none = site.run("writer", search)
+    assert [post["id"] for post in _content(found)["items"]] == [in_title["id"], in_body["id"]]
+    assert _content(found)["items"][1] == in_body
+    assert _content(found)["next_cursor"] is None
+    for result in hostile:
+        assert not result.is_error, result.structured_content
+        assert theirs["id"] not in {post["id"] for post in _content(result)["items"]}
+    assert _content(none)["items"] == []
+    first = _content(site.call("editor", "search_posts", query=word, limit=2))
+    after = _content(site.call("editor", "search_posts", query=word, cursor=first["next_cursor"]))
+    ranked = [post["id"] for post in first["items"] + after["items"]]
+    assert ranked[0] == in_title["id"]
+    assert sorted(ranked) == sorted([in_title["id"], in_body["id"], theirs["id"]])
+    assert after["next_cursor"] is None
+
+
 def test_a_writer_calling_publish_by_name_is_forbidden_and_nothing_changes(
     site: McpSite,
 ) -> None:
@@ -268,6 +297,7 @@ def test_unknown_posts_and_illegal_steps_answer_their_codes(site: McpSite) -> No
 BAD_INPUTS: dict[str, dict[str, Any]] = {
     "get_context": {"extra": 1},
     "list_posts": {"limit": 0},
+    "search_posts": {"query": ""},
     "get_post": {"post_id": "twelve"},
     "create_draft": {"body": "no title"},
     "edit_post": {"post_id": 1, "revision": 1, "tags": "not-a-list"},

@@ -106,3 +106,7 @@ class PostQuery:
     text: str | None = None
     before_id: int | None = None
     limit: int | None = None
+    ranked: bool = False
+    """With `text`: best match first (title over dek over body), then newest; a page
+    starts `offset` matches in, and `before_id` is not used."""
+    offset: int = 0

@@ -26,6 +26,7 @@ __all__ = [
     "ReceiptArgs",
     "RestoreArgs",
     "ScheduleArgs",
+    "SearchPostsArgs",
     "TaskArgs",
     "WriteArgs",
 ]
@@ -34,6 +35,8 @@ MAX_WAIT_SECONDS = 30.0
 """The longest a publish, unpublish or archive waits for its receipt (as the API's `?wait`)."""
 DEFAULT_WAIT_SECONDS = 10.0
 MAX_KEY_LENGTH = 200
+MAX_SEARCH_CHARS = 20_000
+"""A search_posts query may be long (it is cut to the search's own limit), never huge."""
 
 
 Printable = AfterValidator(printable)
@@ -83,6 +86,19 @@ class ListPostsArgs(Arguments):
     q: Annotated[str, Field(max_length=200), Printable] | None = Field(
         default=None, description="Words to look for in the title, dek and body."
     )
+    cursor: Annotated[str, Field(max_length=100)] | None = Field(
+        default=None, description="The `next_cursor` of the previous page."
+    )
+    limit: int = Field(default=20, ge=1, le=100, description="At most this many posts.")
+
+
+class SearchPostsArgs(Arguments):
+    query: Annotated[str, Field(min_length=1, max_length=MAX_SEARCH_CHARS)] = Field(
+        description='Words to find in the title, dek or body; "two words" for a phrase, '
+        "word* for every word it begins. Any text is valid: operators and stray quotes only "
+        "separate words, and only the first 1,000 characters are read."
+    )
+    status: PostStatus | None = Field(default=None, description="Only posts in this state.")
     cursor: Annotated[str, Field(max_length=100)] | None = Field(
         default=None, description="The `next_cursor` of the previous page."
     )

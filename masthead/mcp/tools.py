@@ -22,7 +22,7 @@ from masthead.actions import staff as staff_actions
 from masthead.actions import tags as tag_actions
 from masthead.actions import tasks as task_actions
 from masthead.actions.context import Call
-from masthead.actions.cursors import decode_cursor, encode_cursor
+from masthead.actions.cursors import decode_cursor, decode_offset, encode_cursor, encode_offset
 from masthead.actions.shapes import (
     post_shape,
     receipt_shape,
@@ -121,6 +121,23 @@ def _list_posts(connection: Connection, call: Call, args: a.ListPostsArgs) -> di
     return {
         "items": [_post(call, post) for post in page],
         "next_cursor": encode_cursor(page[-1].id) if more else None,
+    }
+
+
+def _search_posts(connection: Connection, call: Call, args: a.SearchPostsArgs) -> dict[str, Any]:
+    offset = decode_offset(args.cursor)
+    query = PostQuery(
+        statuses=(args.status,) if args.status else (),
+        text=args.query,
+        ranked=True,
+        offset=offset,
+        limit=args.limit + 1,
+    )
+    found = drafts.list_visible_posts(connection, call.actor, query)
+    page, more = found[: args.limit], len(found) > args.limit
+    return {
+        "items": [_post(call, post) for post in page],
+        "next_cursor": encode_offset(offset + len(page)) if more else None,
     }
 
 
@@ -246,6 +263,12 @@ TOOLS: Mapping[str, Tool] = MappingProxyType(
                 "List posts, newest first (a writer sees their own); filter by status, tag, "
                 "author or words.",
                 a.ListPostsArgs, o.POSTS, WRITER, _list_posts,
+            ),
+            _tool(
+                "search_posts",
+                "Find posts by words in their working copies, best match first (a writer "
+                "searches their own).",
+                a.SearchPostsArgs, o.POSTS, WRITER, _search_posts,
             ),
             _tool(
                 "get_post",

@@ -143,10 +143,15 @@ def list_posts(connection: Connection, which: PostQuery | None = None) -> list[P
                 .where(staff.c.slug == which.author)
             )
         )
-    if which.text:
+    if which.text and which.ranked:
+        ranks = search.working_ranks(connection, parse_query(which.text)).subquery()
+        query = query.join(ranks, ranks.c.post_id == posts.c.id)
+        query = query.order_by(None).order_by(ranks.c.rank, posts.c.id.desc())
+        query = query.offset(which.offset or None)
+    elif which.text:
         words = parse_query(which.text)
         query = query.where(posts.c.id.in_(search.working_matches(connection, words)))
-    if which.before_id is not None:
+    if which.before_id is not None and not (which.text and which.ranked):
         query = query.where(posts.c.id < which.before_id)
     if which.limit is not None:
         query = query.limit(which.limit)

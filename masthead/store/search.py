@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Integer, delete, false, insert, select, text
+from sqlalchemy import Connection, Float, Integer, delete, false, insert, literal, select, text
 
 from masthead.content.markdown import html_to_text
 from masthead.domain.search import SearchQuery, fts5_match, tsquery
@@ -34,6 +34,7 @@ __all__ = [
     "indexed_text",
     "plain_text",
     "working_matches",
+    "working_ranks",
 ]
 
 TITLE, DEK, BODY = 10.0, 4.0, 1.0
@@ -187,3 +188,18 @@ def working_matches(connection: Connection, query: SearchQuery) -> Any:
     statement = text(f"SELECT {found.key} AS post_id FROM {found.source} WHERE {found.condition}")
     bound = statement.bindparams(query=_query_text(connection, query))
     return bound.columns(post_id=Integer)
+
+
+def working_ranks(connection: Connection, query: SearchQuery) -> Any:
+    """The ids of posts whose working copy matches, each with its `rank` (best first when
+    sorted ascending): a subquery for a ranked post listing."""
+    if query.empty:
+        nothing = literal(0.0, Float).label("rank")
+        return select(staff_search.c.post_id, nothing).where(false())
+    found = _matching(connection, "staff_search")
+    statement = text(
+        f"SELECT {found.key} AS post_id, {found.rank} AS rank "
+        f"FROM {found.source} WHERE {found.condition}"
+    )
+    bound = statement.bindparams(query=_query_text(connection, query))
+    return bound.columns(post_id=Integer, rank=Float)
