@@ -165,7 +165,7 @@ def measure(database: str, corpus: Corpus, queries: dict[str, str], repeats: int
 
 
 def report(run: Run, queries: dict[str, str]) -> None:
-    print(f"\n{run.database}, {run.posts} posts (import {run.import_seconds:.0f} s)")
+    print(f"\n{run.database}, {run.posts} posts (import {run.import_seconds:.0f} s)", flush=True)
     print(f"{'query':<14} {'text':<24} {'found':>6} {'store ms':>9} {'page ms':>8} {'api ms':>7}")
     for name, figures in run.queries.items():
         text = queries[name][:24]
@@ -177,7 +177,8 @@ def report(run: Run, queries: dict[str, str]) -> None:
     verdict = "meets" if medians["page"] < GOAL_MEDIAN_MS else "misses"
     print(
         f"median: store {medians['store']:.2f} ms, page {medians['page']:.2f} ms, "
-        f"api {medians['api']:.2f} ms ({verdict} the {GOAL_MEDIAN_MS:.0f} ms goal)"
+        f"api {medians['api']:.2f} ms ({verdict} the {GOAL_MEDIAN_MS:.0f} ms goal)",
+        flush=True,
     )
 
 
@@ -191,12 +192,13 @@ def main(argv: list[str] | None = None) -> int:
     databases = ("sqlite", "postgres") if args.database == "both" else (args.database,)
     corpus = generate_corpus(args.posts)
     queries = pick_queries(corpus)
-    runs = [measure(database, corpus, queries, args.repeats) for database in databases]
+    runs = []
+    for database in databases:  # each database's figures as soon as they are measured
+        runs.append(measure(database, corpus, queries, args.repeats))
+        if not args.json:
+            report(runs[-1], queries)
     if args.json:
         print(json.dumps([run.as_dict() for run in runs], indent=2))
-    else:
-        for run in runs:
-            report(run, queries)
     return 0
 
 
