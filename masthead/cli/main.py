@@ -18,6 +18,7 @@ from masthead.actions.scheduling import schedule_post, unschedule_post
 from masthead.actions.setup import load_demo_content, migrate_database
 from masthead.actions.shapes import post_shape
 from masthead.cli.audit import audit_command
+from masthead.cli.build import build_command
 from masthead.cli.context import load_configuration, open_database, operator_call
 from masthead.cli.ops import ops_app
 from masthead.cli.output import emit_json, errors_to_exit_codes, progress_bar
@@ -44,6 +45,7 @@ app.add_typer(posts_app, name="posts")
 app.add_typer(receipts_app, name="receipts")
 posts_app.command("publish")(posts_publish)
 app.add_typer(ops_app, name="ops")
+app.command("build")(build_command)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
 

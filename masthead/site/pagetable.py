@@ -64,6 +64,8 @@ class PageKind:
     addresses: Callable[[PageContext], Iterable[str]]
     """Every URL of this kind that answers with a page now."""
     routed: bool = True
+    dynamic: bool = False
+    """Answered from the query string at request time (never exported as a file)."""
 
 
 # --- listings -----------------------------------------------------------------------------
