@@ -39,15 +39,17 @@ format: install
 	$(BIN)/ruff check --fix .
 
 # System tools the tests drive: Debian's chromium (browser tests), curl and jq (the API
-# docs' examples); axe-core from npm. Installed with apt-get when running as root.
-TEST_PACKAGES := chromium chromium-driver curl jq
+# docs' examples), nginx (serving a static build); axe-core from npm. Installed with
+# apt-get when running as root.
+TEST_PACKAGES := chromium chromium-driver curl jq nginx
 browser-deps: $(NODE_STAMP)
-	@if [ ! -x /usr/bin/chromium ] || ! command -v jq >/dev/null || ! command -v curl >/dev/null; then \
+	@if [ ! -x /usr/bin/chromium ] || ! command -v jq >/dev/null || ! command -v curl >/dev/null \
+		|| [ ! -x /usr/sbin/nginx ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			(apt-get install -y -q $(TEST_PACKAGES) >/dev/null 2>&1 || \
 			 (apt-get update -q >/dev/null && apt-get install -y -q $(TEST_PACKAGES) >/dev/null)) \
 			|| echo "could not install $(TEST_PACKAGES): the tests needing them will skip"; \
-		else echo "missing chromium, curl or jq, and no root apt-get: those tests will skip"; fi; \
+		else echo "missing chromium, curl, jq or nginx, and no root apt-get: those tests will skip"; fi; \
 	fi
 
 $(NODE_STAMP): tests/browser/package.json tests/browser/package-lock.json

@@ -167,13 +167,25 @@ class Settings(BaseSettings):
         1.0, gt=0, description="The wait before checking again; it doubles, up to a minute."
     )
 
+    # --- static export ---
+    static_dir: str = Field(
+        "",
+        description="The output folder of static builds: set, every change that alters the "
+        "public site queues an incremental `masthead build` into it.",
+    )
+    static_url: str = Field(
+        "",
+        description="The base URL of the server that serves the static build's `current` "
+        "folder; with a static folder set, verification fetches the site from it.",
+    )
+
     @model_validator(mode="after")
     def _heartbeat_within_lease(self) -> Settings:
         if self.queue_heartbeat_seconds * 2 > self.queue_lease_seconds:
             raise ValueError("queue_heartbeat_seconds must be at most half of queue_lease_seconds")
         return self
 
-    @field_validator("public_url", "verify_url")
+    @field_validator("public_url", "verify_url", "static_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")

@@ -29,7 +29,7 @@ __all__ = [
 Handler = Callable[[TaskContext], None]
 
 # Masthead's own handler modules, loaded by every worker before the configured ones.
-BUILTIN_TASK_MODULES: tuple[str, ...] = ("masthead.queue.handlers",)
+BUILTIN_TASK_MODULES: tuple[str, ...] = ("masthead.queue.handlers", "masthead.queue.static")
 
 
 @dataclass(frozen=True)
@@ -53,16 +53,20 @@ class Registry:
         self._backoff = backoff
         self._specs: dict[str, HandlerSpec] = {}
         self._consumers: dict[str, Consumer] = {}
+        self.settings: Settings | None = None
+        """The settings the registry was made from (None when made by hand)."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Registry:
-        return cls(
+        registry = cls(
             timeout=settings.queue_handler_timeout_seconds,
             max_attempts=settings.queue_max_attempts,
             backoff=Backoff(
                 settings.queue_backoff_base_seconds, settings.queue_backoff_cap_seconds
             ),
         )
+        registry.settings = settings
+        return registry
 
     def register(
         self,
@@ -126,6 +130,7 @@ class Registry:
         )
         subset._specs = {kind: spec for kind, spec in self._specs.items() if kind in wanted}
         subset._consumers = self._consumers
+        subset.settings = self.settings
         return subset
 
 
