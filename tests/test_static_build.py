@@ -13,10 +13,12 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from masthead.actions.doctor import diagnose
 from masthead.actions.drafts import PostFields, edit_post, find_post_by_slug
 from masthead.actions.publishing import publish_post
 from masthead.actions.releases import OutputFolder
 from masthead.actions.static_build import rollback_site
+from masthead.actions.verification import Fetched
 from masthead.domain.releases import file_for
 from masthead.errors import NotFound
 from masthead.site import export
@@ -174,4 +176,22 @@ def test_an_incremental_edit_renders_only_the_pages_it_changed(
     assert second.reused == first.pages - second.rendered
     page = live_release(tmp_path) / "posts/runbooks-are-scripts/index.html"
     assert "A new body." in page.read_text()
+    engine.dispose()
+
+
+@SQLITE_ONLY
+def test_ops_doctor_reports_free_disk_where_static_builds_go(
+    demo_database_url: str, tmp_path: Path
+) -> None:
+    engine = open_engine(demo_database_url)
+    settings = settings_for(demo_database_url, static_dir=str(tmp_path / "not-yet" / "site"))
+
+    def unreachable(path: str) -> Fetched:
+        return Fetched(path, None, "", 0.0, "refused")
+
+    findings = diagnose(engine, settings, unreachable, call_as().at)
+    disk = [finding for finding in findings if finding.code in {"disk_free", "disk_low"}]
+    assert len(disk) == 2  # the SQLite file's folder, and the static folder's
+    assert "static builds" in disk[1].message
+    assert str(tmp_path) in disk[1].message
     engine.dispose()
