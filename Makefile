@@ -66,7 +66,8 @@ test: install browser-deps lint typecheck
 # N=10000 make bench, DURATION=5 make bench, make bench BENCH_ARGS=--quick (docs/benchmarks.md);
 # the queue benchmark: QUEUE_JOBS=20000 make bench, QUEUE_BENCH_ARGS=--no-procrastinate (docs/queue.md);
 # the API under a crowd of keyed writes, on both databases: API_BENCH_ARGS="--seconds 10";
-# publish → verified latency at 1,000 and 10,000 posts: PUBLISH_BENCH_ARGS="--publishes 20".
+# publish → verified latency at 1,000 and 10,000 posts: PUBLISH_BENCH_ARGS="--publishes 20";
+# static builds against Hugo (apt-get installs hugo as root): STATIC_BENCH_ARGS="--posts 1000".
 bench: install bench-deps
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.queue_bench $(QUEUE_BENCH_ARGS)
@@ -75,6 +76,7 @@ bench: install bench-deps
 			--seconds 5 $(API_BENCH_ARGS) || exit 1; \
 	done
 	$(BIN)/python -m bench.publish_latency $(PUBLISH_BENCH_ARGS)
+	$(BIN)/python -m bench.static_build $(STATIC_BENCH_ARGS)
 
 # wrk, for the HTTP figures (Debian's package); without it the HTTP part is skipped.
 .PHONY: bench-deps
