@@ -118,7 +118,9 @@ def test_a_burst_of_publishes_makes_one_or_two_builds_equal_to_a_full_build(
         burst = time.monotonic() - began
         _wait_built(engine, out, _latest_affecting(engine))
     builds = [name for name in OutputFolder(out).names() if name > first]
-    assert 1 <= len(builds) <= 2, (builds, burst)  # a task finding nothing newer builds nothing
+    # A task that finds nothing newer builds nothing. A machine so busy that ten publishes
+    # take seconds (no burst any more) may need a third build.
+    assert 1 <= len(builds) <= (2 if burst < 1.5 else 3), (builds, burst)
     full = tmp_path / "full"
     build(engine, settings, full)
     assert tree(live_release(out)) == tree(live_release(full))

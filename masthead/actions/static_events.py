@@ -34,7 +34,7 @@ STATIC_BUILD = "static.build"
 KEYS = (STATIC_BUILD, f"{STATIC_BUILD}.again")
 MAX_ROUNDS = 20
 """Builds one task makes at most before it leaves the rest to the next task."""
-SETTLE_SECONDS = 0.3
+SETTLE_SECONDS = 0.5
 """A build waits until no event has come for this long (a burst is built once) …"""
 SETTLE_MOST_SECONDS = 3.0
 """… but not longer than this."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -119,7 +120,10 @@ def render_in_processes(
 ) -> Iterator[Rendered]:
     """Render `urls` in `jobs` worker processes, chunk by chunk, yielding as they finish."""
     chunks = [urls[start : start + CHUNK] for start in range(0, len(urls), CHUNK)]
-    context = multiprocessing.get_context("spawn")
+    # Forking is instant and shares the loaded code, but is safe only with one thread
+    # (a worker's other threads may hold locks): then processes start afresh instead.
+    alone = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if alone else "spawn")
     with ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=context,
