@@ -148,9 +148,12 @@ with writing(engine) as connection:
 """
 
 
-def _incremental(env: dict[str, str], work: Path, script: str) -> dict[str, Any]:
+def _incremental(env: dict[str, str], work: Path, script: str, jobs: int) -> dict[str, Any]:
     _edit_and_publish(env, work, script)
-    run = _masthead(["build", "--out", str(work / "out"), "--incremental", "--json"], env, work)
+    out = str(work / "out")
+    run = _masthead(
+        ["build", "--out", out, "--incremental", "--jobs", str(jobs), "--json"], env, work
+    )
     summary = json.loads(run.output)
     return {
         "build_seconds": summary["seconds"],
@@ -165,8 +168,8 @@ def bench_masthead(result: SizeResult, corpus: Corpus, work: Path, jobs: int) ->
     out = work / "out"
     run = _masthead(["build", "--out", str(out), "--jobs", str(jobs), "--json"], env, work)
     result.masthead, result.masthead_pages = run, json.loads(run.output)["pages"]
-    result.edit = _incremental(env, work, EDIT)
-    result.new_post = _incremental(env, work, NEW_POST)
+    result.edit = _incremental(env, work, EDIT, jobs)
+    result.new_post = _incremental(env, work, NEW_POST, jobs)
 
 
 # --- Hugo ----------------------------------------------------------------------------

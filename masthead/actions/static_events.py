@@ -21,7 +21,7 @@ from masthead.actions.events import Consumer
 from masthead.actions.releases import OutputFolder
 from masthead.actions.static_build import BuildOptions, BuildSummary, build_site
 from masthead.actions.tasks import enqueue
-from masthead.domain.events import Event
+from masthead.domain.events import Event, EventType
 from masthead.domain.tasks import NewTask
 from masthead.settings import Settings
 from masthead.store import events as event_store
@@ -40,8 +40,14 @@ SETTLE_MOST_SECONDS = 3.0
 """… but not longer than this."""
 
 
+def _affects_site(event: Event) -> bool:
+    """Whether a build must follow: the event names public pages, or changed the site's
+    settings (which every page shows)."""
+    return bool(event.affected) or event.type is EventType.SETTINGS_CHANGED
+
+
 def _queue_build(connection: Connection, batch: Sequence[Event], at: datetime) -> None:
-    if not any(event.affected for event in batch):
+    if not any(_affects_site(event) for event in batch):
         return
     for key in KEYS:
         if pending_with_key(connection, key) is None:
@@ -56,7 +62,7 @@ def static_consumer() -> Consumer:
 def _behind(connection: Connection, position: int) -> bool:
     """Whether an event after `position` affected a public page."""
     while batch := event_store.events_after(connection, position, limit=500):
-        if any(event.affected for event in batch):
+        if any(_affects_site(event) for event in batch):
             return True
         position = batch[-1].id
     return False
