@@ -39,15 +39,17 @@ format: install
 	$(BIN)/ruff check --fix .
 
 # System tools the tests drive: Debian's chromium (browser tests), curl and jq (the API
-# docs' examples); axe-core from npm. Installed with apt-get when running as root.
-TEST_PACKAGES := chromium chromium-driver curl jq
+# docs' examples), nginx (serving a static build); axe-core from npm. Installed with
+# apt-get when running as root.
+TEST_PACKAGES := chromium chromium-driver curl jq nginx
 browser-deps: $(NODE_STAMP)
-	@if [ ! -x /usr/bin/chromium ] || ! command -v jq >/dev/null || ! command -v curl >/dev/null; then \
+	@if [ ! -x /usr/bin/chromium ] || ! command -v jq >/dev/null || ! command -v curl >/dev/null \
+		|| [ ! -x /usr/sbin/nginx ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			(apt-get install -y -q $(TEST_PACKAGES) >/dev/null 2>&1 || \
 			 (apt-get update -q >/dev/null && apt-get install -y -q $(TEST_PACKAGES) >/dev/null)) \
 			|| echo "could not install $(TEST_PACKAGES): the tests needing them will skip"; \
-		else echo "missing chromium, curl or jq, and no root apt-get: those tests will skip"; fi; \
+		else echo "missing chromium, curl, jq or nginx, and no root apt-get: those tests will skip"; fi; \
 	fi
 
 $(NODE_STAMP): tests/browser/package.json tests/browser/package-lock.json
@@ -71,6 +73,7 @@ KILL_ROUNDS ?= 300
 # search at 10,000 posts on both databases: SEARCH_BENCH_ARGS="--posts 1000 --repeats 5".
 # webhooks' event → receiver latency over 200 events: WEBHOOK_BENCH_ARGS="--database postgres".
 # live serving (render cache vs a bare ASGI app vs nginx): N=10000 adds that size, LIVE_BENCH_ARGS.
+# static builds against Hugo (apt-get installs hugo as root): STATIC_BENCH_ARGS="--posts 1000".
 bench: install bench-deps
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.queue_bench $(QUEUE_BENCH_ARGS)
@@ -85,6 +88,7 @@ bench: install bench-deps
 	$(BIN)/python -m bench.search $(SEARCH_BENCH_ARGS)
 	$(BIN)/python -m bench.webhook_latency $(WEBHOOK_BENCH_ARGS)
 	$(BIN)/python -m bench.live_serving $(LIVE_BENCH_ARGS)
+	$(BIN)/python -m bench.static_build $(STATIC_BENCH_ARGS)
 
 # wrk, for the HTTP figures, and nginx, the live-serving yardstick (Debian's packages).
 .PHONY: bench-deps

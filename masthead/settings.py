@@ -205,6 +205,17 @@ class Settings(BaseSettings):
         description="After a webhook's secret is rotated, how long deliveries carry a "
         "signature with the old one too.",
     )
+    # --- static export ---
+    static_dir: str = Field(
+        "",
+        description="The output folder of static builds: set, every change that alters the "
+        "public site queues an incremental `masthead build` into it.",
+    )
+    static_url: str = Field(
+        "",
+        description="The base URL of the server that serves the static build's `current` "
+        "folder; with a static folder set, verification fetches the site from it.",
+    )
 
     @model_validator(mode="after")
     def _heartbeat_within_lease(self) -> Settings:
@@ -212,7 +223,7 @@ class Settings(BaseSettings):
             raise ValueError("queue_heartbeat_seconds must be at most half of queue_lease_seconds")
         return self
 
-    @field_validator("public_url", "verify_url")
+    @field_validator("public_url", "verify_url", "static_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")

@@ -245,18 +245,30 @@ def _public_site(settings: Settings, fetch: Fetcher) -> Iterator[Finding]:
 
 
 def _disk(settings: Settings) -> Iterator[Finding]:
+    """Free space where the SQLite file lives, and where static builds go."""
     prefix = "sqlite:///"
-    if not settings.database_url.startswith(prefix):
-        return
-    folder = Path(settings.database_url.removeprefix(prefix)).resolve().parent
+    if settings.database_url.startswith(prefix):
+        folder = Path(settings.database_url.removeprefix(prefix)).resolve().parent
+        yield _free_space(folder, "the database")
+    if settings.static_dir:
+        yield _free_space(_existing(Path(settings.static_dir).resolve()), "static builds")
+
+
+def _existing(folder: Path) -> Path:
+    """`folder`, or its nearest parent that exists (a static folder before its first build)."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def _free_space(folder: Path, what: str) -> Finding:
     free = shutil.disk_usage(folder).free
     mib = free // (1024 * 1024)
     if free < FREE_BYTES_WARNING:
-        yield Finding(
+        return Finding(
             "disk_low",
             ERROR if free < FREE_BYTES_ERROR else WARNING,
-            f"{mib} MiB free where the database lives ({folder})",
+            f"{mib} MiB free where {what} live ({folder})",
             f"df -h {folder}",
         )
-    else:
-        yield Finding("disk_free", INFO, f"{mib} MiB free in {folder}")
+    return Finding("disk_free", INFO, f"{mib} MiB free in {folder} ({what})")

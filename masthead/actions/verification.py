@@ -48,6 +48,7 @@ __all__ = [
     "queue_verification",
     "record_attempt",
     "run_checks",
+    "verification_base",
 ]
 
 VERIFY = "publish.verify"
@@ -72,7 +73,7 @@ Fetcher = Callable[[str], Fetched]
 
 def http_fetcher(settings: Settings, client: httpx.Client) -> Fetcher:
     """GET a path of the site: redirects are not followed, sizes and times are bounded."""
-    base = (settings.verify_url or settings.public_url).rstrip("/")
+    base = verification_base(settings)
 
     def fetch(path: str) -> Fetched:
         url = f"{base}{path}"
@@ -87,6 +88,14 @@ def http_fetcher(settings: Settings, client: httpx.Client) -> Fetcher:
         return Fetched(url, status, body, (time.perf_counter() - began) * 1000, error)
 
     return fetch
+
+
+def verification_base(settings: Settings) -> str:
+    """Where verification fetches the site: the static server when static export is on
+    (and its URL is set), else the verify URL, else the public URL."""
+    if settings.static_dir and settings.static_url:
+        return settings.static_url.rstrip("/")
+    return (settings.verify_url or settings.public_url).rstrip("/")
 
 
 def _bounded(response: httpx.Response) -> str:

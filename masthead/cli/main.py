@@ -18,6 +18,7 @@ from masthead.actions.scheduling import schedule_post, unschedule_post
 from masthead.actions.setup import load_demo_content, migrate_database
 from masthead.actions.shapes import post_shape
 from masthead.cli.audit import audit_command
+from masthead.cli.build import build_command
 from masthead.cli.context import load_configuration, open_database, operator_call
 from masthead.cli.mcp import mcp_command
 from masthead.cli.migrating import migrate_from
@@ -52,6 +53,7 @@ posts_app.command("publish")(posts_publish)
 app.add_typer(ops_app, name="ops")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(redirects_app, name="redirects")
+app.command("build")(build_command)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a JSON document instead of text.")]
 

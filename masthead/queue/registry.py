@@ -29,7 +29,11 @@ __all__ = [
 Handler = Callable[[TaskContext], None]
 
 # Masthead's own handler modules, loaded by every worker before the configured ones.
-BUILTIN_TASK_MODULES: tuple[str, ...] = ("masthead.queue.handlers", "masthead.queue.webhooks")
+BUILTIN_TASK_MODULES: tuple[str, ...] = (
+    "masthead.queue.handlers",
+    "masthead.queue.webhooks",
+    "masthead.queue.static",
+)
 
 
 @dataclass(frozen=True)
