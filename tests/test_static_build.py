@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from masthead.actions.doctor import diagnose
 from masthead.actions.drafts import PostFields, edit_post, find_post_by_slug
 from masthead.actions.publishing import publish_post
+from masthead.actions.redirects import add_path_redirect
 from masthead.actions.releases import OutputFolder
 from masthead.actions.static_build import rollback_site
 from masthead.actions.verification import Fetched
@@ -49,12 +50,16 @@ def test_every_file_of_a_release_is_byte_for_byte_what_masthead_serve_answers(
     engine = open_engine(demo_database_url)
     moved = "gates-before-publish-moved"
     _republish(engine, "gates-before-publish", PostFields(slug=moved))
+    old_path = "/2013/05/05/Gates-Before-Publish.html"  # as an import from elsewhere leaves
+    with writing(engine) as connection:
+        add_path_redirect(connection, call_as(), old_path, moved)
     settings = settings_for(demo_database_url, public_url=PUBLIC_URL, page_size=4)
     summary = build(engine, settings, tmp_path)
     manifest = manifest_of(tmp_path)
     current = live_release(tmp_path)
     assert summary.pages == len(manifest["pages"]) > 30
     assert "/posts/gates-before-publish/" in manifest["redirects"]
+    assert manifest["redirects"][old_path] == f"/posts/{moved}/"
     env = {"MASTHEAD_PUBLIC_URL": PUBLIC_URL, "MASTHEAD_PAGE_SIZE": "4"}
     with (
         masthead_serve(demo_database_url, "--no-worker", **env) as served,

@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from masthead.actions.redirects import old_addresses
 from masthead.actions.site_info import configured_site, current_site
 from masthead.domain.pages import Page, Redirect
 from masthead.settings import Settings
@@ -50,10 +49,6 @@ class PublicSite:
 
     def redirects(self, connection: Connection) -> dict[str, str]:
         return pagetable.old_slug_redirects(self._context(connection))
-
-    def old_addresses(self, connection: Connection) -> dict[str, str]:
-        """Old paths of an imported site, each with the URL it redirects to."""
-        return old_addresses(connection)
 
     def not_found(self, connection: Connection | None) -> Page:
         """The page any unknown address answers with; without a database, as configured."""

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from masthead.actions.redirects import old_addresses
 from masthead.actions.releases import Manifest, OutputFolder
 from masthead.actions.static_pages import (
     CHUNK,
@@ -134,7 +135,11 @@ def _survey(
     through = event_store.latest_id(connection)  # first: later changes make a later build
     context = page_context(connection, settings, Renderer())
     urls = list(dict.fromkeys(export.addresses(context)))
-    redirects = {**export.first_page_redirects(context), **pagetable.old_slug_redirects(context)}
+    redirects = {
+        **export.first_page_redirects(context),
+        **pagetable.old_slug_redirects(context),
+        **old_addresses(connection),  # an imported site's old paths
+    }
     listed = set(urls)
     redirects = {old: new for old, new in redirects.items() if old not in listed}
     site = context.site
