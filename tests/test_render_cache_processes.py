@@ -3,10 +3,13 @@ another process altogether) reaches the cache of every other, through the events
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
+import pytest
 
 from masthead.domain.staff import Role
 from masthead.settings import Settings
@@ -94,3 +97,31 @@ def test_serve_with_two_workers_follows_a_change_made_by_another_process(
         _until(_shows(served, "/tag/api/", "Post p6"))
         assert served.stop() == 0
     engine.dispose()
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        with contextlib.suppress(OSError):
+            fields = dict(
+                line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line
+            )
+            if fields.get("PPid", "").strip() == str(pid):
+                found.add(int(status.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the processes")
+def test_server_processes_never_outlive_a_parent_killed_with_sigkill(sqlite_url: str) -> None:
+    with masthead_serve(sqlite_url, "--no-worker", "--workers", "2", **ENVIRONMENT) as served:
+        _until(lambda: len(_children(served.process.pid)) == 2)
+        children = _children(served.process.pid)
+        served.process.kill()
+        served.process.wait(timeout=10)
+
+        def gone() -> bool:
+            return not any(Path(f"/proc/{child}").exists() for child in children)
+
+        _until(gone)  # else they would keep the port and finish requests a retry repeats
+        with pytest.raises(httpx.TransportError):
+            httpx.get(served.url + "/healthz", timeout=2)

@@ -18,6 +18,7 @@ Three levels:
 from __future__ import annotations
 
 import html
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -69,8 +70,27 @@ PAGE_BODY_ELEMENTS = CONTENT_ELEMENTS | {
     "article", "div", "footer", "header", "main", "nav", "section", "time",
 }  # fmt: skip
 HEAD_ELEMENTS = {"head", "meta", "title", "link"}
-HEAD_META_NAMES = {"viewport", "description", "masthead:revision", "masthead:post"}
-HEAD_LINK_RELS = {"stylesheet", "alternate", "canonical", "prev", "next"}
+HEAD_META_NAMES = {
+    "viewport",
+    "description",
+    "masthead:revision",
+    "masthead:post",
+    "twitter:card",
+    "theme-color",
+    "robots",
+}
+HEAD_META_PROPERTIES = re.compile(r"(og|article):[a-z_:]+")
+HEAD_LINK_RELS = {"stylesheet", "alternate", "canonical", "prev", "next", "icon", "manifest"}
+JSON_LD = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
+"""The one script element a page may hold: data (JSON-LD), never run."""
+SEARCH_FORM = re.compile(
+    r'<form class="site-search" role="search" action="/search" method="get">\s*'
+    r'<label class="visually-hidden" for="site-search-q">Search posts</label>\s*'
+    r'<input id="site-search-q" type="search" name="q" maxlength="200" value="[^"<>]*">\s*'
+    r'<button type="submit">Search</button>\s*</form>'
+)
+"""The header's search form, exactly as the template writes it (its value escaped): the
+only form a page may hold."""
 
 _SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
 
@@ -126,11 +146,27 @@ def _head_problems(node: LexborNode, where: str) -> list[str]:
     if node.tag == "meta":
         if "http-equiv" in attributes:
             return [f"{where}: <meta http-equiv> in the head"]
-        if "charset" not in attributes and attributes.get("name") not in HEAD_META_NAMES:
+        known_name = attributes.get("name") in HEAD_META_NAMES
+        known_property = HEAD_META_PROPERTIES.fullmatch(attributes.get("property", ""))
+        if "charset" not in attributes and not (known_name or known_property):
             return [f"{where}: unexpected <meta {attributes}> in the head"]
     if node.tag == "link" and attributes.get("rel") not in HEAD_LINK_RELS:
         return [f"{where}: unexpected <link {attributes}> in the head"]
     return []
+
+
+def _json_ld_problems(markup: str, where: str) -> list[str]:
+    """A page's JSON-LD blocks must be JSON with no `<` at all (so nothing can close the
+    element early, whatever a title holds)."""
+    problems = []
+    for block in JSON_LD.findall(markup):
+        if "<" in block:
+            problems.append(f"{where}: a '<' inside the JSON-LD block")
+        try:
+            json.loads(block)
+        except ValueError:
+            problems.append(f"{where}: the JSON-LD block is not JSON")
+    return problems
 
 
 def html_problems(markup: str, *, where: str = "fragment", page: bool = False) -> list[str]:
@@ -140,6 +176,12 @@ def html_problems(markup: str, *, where: str = "fragment", page: bool = False) -
     hold the templates' landmark elements, and `meta`/`link`/`title` in its head only.
     """
     problems: list[str] = []
+    if page:
+        problems += _json_ld_problems(markup, where)
+        markup = JSON_LD.sub("", markup)
+        if len(SEARCH_FORM.findall(markup)) != 1:
+            problems.append(f"{where}: not exactly one header search form")
+        markup = SEARCH_FORM.sub("", markup)
     if "<script" in markup.lower():
         problems.append(f"{where}: raw '<script' in the markup")
     if SSTI_PRODUCT in markup:
@@ -513,6 +555,16 @@ def test_imported_payloads_are_inert_on_every_public_page(
         elif kind.startswith("application/xml"):
             if b"<script" in response.content.lower():
                 problems.append(f"{path}: raw '<script' in the sitemap")
+        elif kind.startswith(("text/markdown", "text/plain")):
+            # the writers' own text, payloads and all: inert only as long as no browser
+            # sniffs it into HTML
+            if response.headers.get("x-content-type-options") != "nosniff":
+                problems.append(f"{path}: {kind} without X-Content-Type-Options: nosniff")
+        elif kind.startswith("application/manifest+json"):
+            response.json()
+        elif kind.startswith("image/svg+xml"):
+            if re.search(rb"<script|\son\w+\s*=|javascript:", response.content, re.I):
+                problems.append(f"{path}: script in the favicon")
         else:
             problems.append(f"{path}: unexpected content type {kind}")
     assert not problems, "\n".join(problems[:40]) + f"\n({len(problems)} problems)"

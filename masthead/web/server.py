@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import signal
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
@@ -200,6 +202,19 @@ def run_workers(
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 RESPAWN_PAUSE_SECONDS = 1.0
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def _die_with(parent: int) -> None:
+    """A server process never outlives its parent: one left behind by a parent killed with
+    SIGKILL would keep the port and finish requests that a retry will make again. On Linux
+    the kernel kills it when the parent dies (elsewhere, only a parent gone before the
+    fork finished is noticed).
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the kernel was told
+        os._exit(1)
 
 
 class _Processes:
@@ -213,8 +228,10 @@ class _Processes:
         self.stopping = False
 
     def spawn(self) -> None:
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:
+            _die_with(parent)
             self._serve()
         self.children.add(pid)
 
