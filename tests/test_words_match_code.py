@@ -482,7 +482,7 @@ def test_every_inline_request_body_fits_its_schema(routes: list[Route]) -> None:
 
 SAMPLE = """\
 ---
-dek: "What masthead build does."
+dek: "What masthead deploy does."
 ---
 Run `masthead posts list --json`, then `masthead ops teleport`.
 
@@ -515,7 +515,7 @@ def _sample_findings(routes: list[Route]) -> list[str]:
 def test_the_scanner_flags_what_it_should(routes: list[Route]) -> None:
     found = _sample_findings(routes)
     expected = [
-        "sample.md:2: `masthead build does.`: `masthead build` is not a command",
+        "sample.md:2: `masthead deploy does.`: `masthead deploy` is not a command",
         "sample.md:4: `masthead ops teleport`: `masthead ops teleport` is not a command",
         "sample.md:16: `masthead worker --id w1`: `masthead worker` has no option --id",
         "sample.md:13: `POST /api/v1/posts/some-slug/submit`: the API takes a number there",
