@@ -71,6 +71,7 @@ KILL_ROUNDS ?= 300
 # search at 10,000 posts on both databases: SEARCH_BENCH_ARGS="--posts 1000 --repeats 5".
 # webhooks' event → receiver latency over 200 events: WEBHOOK_BENCH_ARGS="--database postgres".
 # live serving (render cache vs a bare ASGI app vs nginx): N=10000 adds that size, LIVE_BENCH_ARGS.
+# uncached page builds in process at 10,000 posts: COLD_BENCH_ARGS="--keep /tmp/cold".
 bench: install bench-deps
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.queue_bench $(QUEUE_BENCH_ARGS)
@@ -85,6 +86,7 @@ bench: install bench-deps
 	$(BIN)/python -m bench.search $(SEARCH_BENCH_ARGS)
 	$(BIN)/python -m bench.webhook_latency $(WEBHOOK_BENCH_ARGS)
 	$(BIN)/python -m bench.live_serving $(LIVE_BENCH_ARGS)
+	$(BIN)/python -m bench.cold_path $(COLD_BENCH_ARGS)
 
 # wrk, for the HTTP figures, and nginx, the live-serving yardstick (Debian's packages).
 .PHONY: bench-deps
