@@ -169,8 +169,11 @@ def list_cards(
     return _with_people(connection, rows, with_body=False)
 
 
+_POST_BY_SLUG = select(published_posts).where(published_posts.c.slug == bindparam("slug"))
+
+
 def find_published(connection: Connection, slug: str) -> PublishedPost | None:
-    rows = list(connection.execute(select(published_posts).where(published_posts.c.slug == slug)))
+    rows = list(connection.execute(_POST_BY_SLUG, {"slug": slug}))
     found = _with_people(connection, rows)
     return found[0] if found else None
 
@@ -188,9 +191,13 @@ def find_published_slug(connection: Connection, post_id: int) -> str | None:
     return slug
 
 
+_SLUG: Any = bindparam("slug")
+_TAG_BY_SLUG = select(tags).where(tags.c.slug == _SLUG)
+
+
 def listed_tag(connection: Connection, slug: str) -> tuple[int, Tag] | None:
     """A tag whose listing exists: every known tag, with published posts or not."""
-    row = connection.execute(select(tags).where(tags.c.slug == slug)).first()
+    row = connection.execute(_TAG_BY_SLUG, {"slug": slug}).first()
     return (row.id, tag_from_row(row)) if row else None
 
 
@@ -207,8 +214,11 @@ def _author_is_listed() -> ColumnElement[bool]:
     return or_(staff.c.active.is_(True), _has_live_posts())
 
 
+_AUTHOR_BY_SLUG = select(staff).where(staff.c.slug == _SLUG, _author_is_listed())
+
+
 def listed_author(connection: Connection, slug: str) -> tuple[int, StaffMember] | None:
-    row = connection.execute(select(staff).where(staff.c.slug == slug, _author_is_listed())).first()
+    row = connection.execute(_AUTHOR_BY_SLUG, {"slug": slug}).first()
     return (row.id, staff_from_row(row)) if row else None
 
 

@@ -242,23 +242,26 @@ def _of_live_revision() -> ColumnElement[bool]:
     )
 
 
+_REVIEWERS = (
+    select(approvals.c.post_id, staff.c.name)
+    .join(staff, staff.c.id == approvals.c.staff_id)
+    .join(published_posts, _of_live_revision())
+    .where(
+        approvals.c.post_id.in_(bindparam("ids", expanding=True)),
+        staff.c.kind == StaffKind.PERSON.value,
+        approvals.c.at <= published_posts.c.updated_at,
+    )
+    .order_by(approvals.c.post_id, approvals.c.id)
+)
+
+
 def reviewers(connection: Connection, post_ids: Collection[int]) -> dict[int, str]:
     """Per live post, the person who approved its live revision before it went live (the
     newest such approval), by name."""
     if not post_ids:
         return {}
-    query = (
-        select(approvals.c.post_id, staff.c.name)
-        .join(staff, staff.c.id == approvals.c.staff_id)
-        .join(published_posts, _of_live_revision())
-        .where(
-            approvals.c.post_id.in_(sorted(post_ids)),
-            staff.c.kind == StaffKind.PERSON.value,
-            approvals.c.at <= published_posts.c.updated_at,
-        )
-        .order_by(approvals.c.post_id, approvals.c.id)
-    )
-    return {row.post_id: row.name for row in connection.execute(query)}  # the newest wins
+    rows = connection.execute(_REVIEWERS, {"ids": sorted(post_ids)})
+    return {row.post_id: row.name for row in rows}  # the newest wins
 
 
 def live_posts_reviewed_by(connection: Connection, slug: str) -> list[int]:
