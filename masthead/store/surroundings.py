@@ -77,14 +77,16 @@ _AT = bindparam("at", type_=UTCDateTime())
 _ID = bindparam("post_id", type_=Integer())
 
 
+# The bound on `published_at` comes first, on its own, so that the databases read a range
+# of the (…, published_at, post_id) indexes rather than scan them for the OR.
 def _before(table: Any) -> ColumnElement[bool]:
-    same_time = and_(table.c.published_at == _AT, table.c.post_id < _ID)
-    return or_(table.c.published_at < _AT, same_time)
+    earlier = or_(table.c.published_at < _AT, table.c.post_id < _ID)
+    return and_(table.c.published_at <= _AT, earlier)
 
 
 def _after(table: Any) -> ColumnElement[bool]:
-    same_time = and_(table.c.published_at == _AT, table.c.post_id > _ID)
-    return or_(table.c.published_at > _AT, same_time)
+    later = or_(table.c.published_at > _AT, table.c.post_id > _ID)
+    return and_(table.c.published_at >= _AT, later)
 
 
 _OLDER = (
@@ -141,20 +143,22 @@ def _windows(count: int, *, later: bool) -> Any:
 
 @cache
 def _related_among_windows(count: int) -> Any:
-    """The best RELATED_SIZE of the windows: the most tags shared, then the newest."""
+    """The best RELATED_SIZE of the windows: the most tags shared, then the newest. Each
+    candidate's shared tags are counted by its own rows (the primary key's index)."""
     candidates = _windows(count, later=False).subquery()
     mine = [bindparam(f"tag{number}", type_=Integer()) for number in range(count)]
+    theirs = published_tags.alias("theirs")
+    shared = (
+        select(func.count())
+        .select_from(theirs)
+        .where(theirs.c.post_id == published_posts.c.post_id, theirs.c.tag_id.in_(mine))
+        .scalar_subquery()
+    )
     return (
         select(*_GLIMPSE)
-        .select_from(published_tags)
-        .join(published_posts, published_posts.c.post_id == published_tags.c.post_id)
-        .where(
-            published_tags.c.post_id.in_(select(candidates.c.post_id)),
-            published_tags.c.tag_id.in_(mine),
-        )
-        .group_by(*_GLIMPSE)
+        .where(published_posts.c.post_id.in_(select(candidates.c.post_id)))
         .order_by(
-            func.count().desc(),
+            shared.desc(),
             published_posts.c.published_at.desc(),
             published_posts.c.post_id.desc(),
         )
