@@ -74,6 +74,7 @@ KILL_ROUNDS ?= 300
 # webhooks' event → receiver latency over 200 events: WEBHOOK_BENCH_ARGS="--database postgres".
 # live serving (render cache vs a bare ASGI app vs nginx): N=10000 adds that size, LIVE_BENCH_ARGS.
 # static builds against Hugo (apt-get installs hugo as root): STATIC_BENCH_ARGS="--posts 1000".
+# uncached page builds in process at 10,000 posts: COLD_BENCH_ARGS="--keep /tmp/cold".
 bench: install bench-deps
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.queue_bench $(QUEUE_BENCH_ARGS)
@@ -89,6 +90,7 @@ bench: install bench-deps
 	$(BIN)/python -m bench.webhook_latency $(WEBHOOK_BENCH_ARGS)
 	$(BIN)/python -m bench.live_serving $(LIVE_BENCH_ARGS)
 	$(BIN)/python -m bench.static_build $(STATIC_BENCH_ARGS)
+	$(BIN)/python -m bench.cold_path $(COLD_BENCH_ARGS)
 
 # wrk, for the HTTP figures, and nginx, the live-serving yardstick (Debian's packages).
 .PHONY: bench-deps

@@ -20,7 +20,7 @@ from masthead.store.engine import open_engine, reading, writing
 from tests.conftest import settings_for
 from tests.operators import call_as
 
-MOST_STATEMENTS = 12
+MOST_STATEMENTS = 8
 LISTINGS = {
     "index first": ("index", {}),
     "index deep": ("index_page", {"number": 7}),

@@ -240,7 +240,9 @@ class _Reader:
         older, newer = surroundings.neighbours(self.connection, glimpse.id, glimpse.published_at)
         related = surroundings.related(self.connection, glimpse.id, glimpse.published_at)
         shown = {g.id for g in (older, newer, *related) if g is not None}
-        if not shown & in_scope:
+        if not shown & in_scope and not (
+            in_scope & surroundings.related_reach(self.connection, glimpse.id, glimpse.published_at)
+        ):
             return None
         facts = tuple(None if g is None else (g.id, g.slug, g.title) for g in (older, newer))
         dated = tuple((g.id, g.slug, g.title, g.published_at) for g in related)

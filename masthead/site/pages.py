@@ -205,11 +205,11 @@ def make_card(post: PublishedPost, zone: ZoneInfo, *, mark_agents: bool = True) 
 def _cards(
     connection: Connection, site: SiteInfo, which: public.Filter, number: int
 ) -> tuple[PageWindow, tuple[Card, ...], datetime | None]:
-    total = public.count_published(connection, which)
+    total, changed = public.listing_summary(connection, which)
     window = paginate(total, number, site.page_size)
-    posts = public.list_published(connection, which, limit=site.page_size, offset=window.offset)
+    posts = public.list_cards(connection, which, limit=site.page_size, offset=window.offset)
     cards = tuple(make_card(post, site.zone, mark_agents=site.mark_agents) for post in posts)
-    return window, cards, public.last_change(connection, which)
+    return window, cards, changed
 
 
 def index_listing(connection: Connection, site: SiteInfo, number: int) -> ListingPage:

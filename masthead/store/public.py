@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, Integer, bindparam, func, or_, select, type_coerce
 
 from masthead.domain.posts import PublishedPost
 from masthead.domain.staff import StaffMember, Tag
@@ -31,11 +31,13 @@ __all__ = [
     "find_published_slug",
     "is_live_slug",
     "last_change",
+    "list_cards",
     "list_published",
     "listed_author",
     "listed_authors",
     "listed_tag",
     "listed_tags",
+    "listing_summary",
     "live_slugs",
     "published_by_id",
     "sitemap_groups",
@@ -92,8 +94,86 @@ def list_published(
     return _with_people(connection, [rows[post_id] for post_id in ids])
 
 
+# --- a listing page, as its cards show it (the cold path of every listing) -------------
+# The statements are built once, with parameters: building one costs more than running it.
+
+_KEY = bindparam("key", type_=Integer())
+
+
+def _source_by_kind(kind: str) -> tuple[Any, list[ColumnElement[bool]]]:
+    if kind == "tag":
+        return published_tags, [published_tags.c.tag_id == _KEY]
+    if kind == "author":
+        return published_authors, [published_authors.c.staff_id == _KEY]
+    return published_posts, []
+
+
+def _summary_statement(kind: str) -> Any:
+    """The count and the newest change of a listing, each its own index read."""
+    table, conditions = _source_by_kind(kind)
+    count = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
+    newest = select(func.max(table.c.updated_at)).where(*conditions).scalar_subquery()
+    return select(count, type_coerce(newest, UTCDateTime()))
+
+
+_CARD_COLUMNS = [column for column in published_posts.c if column.name != "body_html"]
+
+
+def _cards_statement(kind: str) -> Any:
+    """One page of a listing's posts, without their bodies: the page's ids from the
+    listing's index (no wide row read for the posts skipped), then their rows."""
+    table, conditions = _source_by_kind(kind)
+    page = (
+        select(table.c.post_id)
+        .where(*conditions)
+        .order_by(table.c.published_at.desc(), table.c.post_id.desc())
+        .limit(bindparam("limit", type_=Integer()))
+        .offset(bindparam("offset", type_=Integer()))
+    )
+    return (
+        select(*_CARD_COLUMNS)
+        .where(published_posts.c.post_id.in_(page.scalar_subquery()))
+        .order_by(published_posts.c.published_at.desc(), published_posts.c.post_id.desc())
+    )
+
+
+_KINDS = ("index", "tag", "author")
+_SUMMARIES = {kind: _summary_statement(kind) for kind in _KINDS}
+_CARDS = {kind: _cards_statement(kind) for kind in _KINDS}
+
+
+def _kind_and_key(which: Filter) -> tuple[str, dict[str, Any]]:
+    if which.tag_id is not None:
+        return "tag", {"key": which.tag_id}
+    if which.staff_id is not None:
+        return "author", {"key": which.staff_id}
+    return "index", {}
+
+
+def listing_summary(
+    connection: Connection, which: Filter = Filter()
+) -> tuple[int, datetime | None]:
+    """How many posts a listing has, and when its newest was last (re)published: one
+    statement (as `count_published` and `last_change`)."""
+    kind, values = _kind_and_key(which)
+    row = connection.execute(_SUMMARIES[kind], values).one()
+    return int(row[0]), row[1]
+
+
+def list_cards(
+    connection: Connection, which: Filter = Filter(), *, limit: int, offset: int = 0
+) -> list[PublishedPost]:
+    """As `list_published`, for cards: every field but the body (`body_html` is "")."""
+    kind, values = _kind_and_key(which)
+    rows = list(connection.execute(_CARDS[kind], {**values, "limit": limit, "offset": offset}))
+    return _with_people(connection, rows, with_body=False)
+
+
+_POST_BY_SLUG = select(published_posts).where(published_posts.c.slug == bindparam("slug"))
+
+
 def find_published(connection: Connection, slug: str) -> PublishedPost | None:
-    rows = list(connection.execute(select(published_posts).where(published_posts.c.slug == slug)))
+    rows = list(connection.execute(_POST_BY_SLUG, {"slug": slug}))
     found = _with_people(connection, rows)
     return found[0] if found else None
 
@@ -111,9 +191,13 @@ def find_published_slug(connection: Connection, post_id: int) -> str | None:
     return slug
 
 
+_SLUG: Any = bindparam("slug")
+_TAG_BY_SLUG = select(tags).where(tags.c.slug == _SLUG)
+
+
 def listed_tag(connection: Connection, slug: str) -> tuple[int, Tag] | None:
     """A tag whose listing exists: every known tag, with published posts or not."""
-    row = connection.execute(select(tags).where(tags.c.slug == slug)).first()
+    row = connection.execute(_TAG_BY_SLUG, {"slug": slug}).first()
     return (row.id, tag_from_row(row)) if row else None
 
 
@@ -130,8 +214,11 @@ def _author_is_listed() -> ColumnElement[bool]:
     return or_(staff.c.active.is_(True), _has_live_posts())
 
 
+_AUTHOR_BY_SLUG = select(staff).where(staff.c.slug == _SLUG, _author_is_listed())
+
+
 def listed_author(connection: Connection, slug: str) -> tuple[int, StaffMember] | None:
-    row = connection.execute(select(staff).where(staff.c.slug == slug, _author_is_listed())).first()
+    row = connection.execute(_AUTHOR_BY_SLUG, {"slug": slug}).first()
     return (row.id, staff_from_row(row)) if row else None
 
 
@@ -219,24 +306,31 @@ def _newest_change(table: Any = published_posts) -> Any:
     return type_coerce(func.max(table.c.updated_at), UTCDateTime())
 
 
-def _with_people(connection: Connection, rows: Sequence[Any]) -> list[PublishedPost]:
+_IDS: Any = bindparam("ids", expanding=True)
+_TAGS_OF = (
+    select(published_tags.c.post_id, tags)
+    .join(tags, tags.c.id == published_tags.c.tag_id)
+    .where(published_tags.c.post_id.in_(_IDS))
+    .order_by(published_tags.c.post_id, published_tags.c.position)
+)
+_AUTHORS_OF = (
+    select(published_authors.c.post_id, staff)
+    .join(staff, staff.c.id == published_authors.c.staff_id)
+    .where(published_authors.c.post_id.in_(_IDS))
+    .order_by(published_authors.c.post_id, published_authors.c.position)
+)
+
+
+def _with_people(
+    connection: Connection, rows: Sequence[Any], *, with_body: bool = True
+) -> list[PublishedPost]:
     ids = [row.post_id for row in rows]
     tag_map: dict[int, list[Tag]] = defaultdict(list)
     author_map: dict[int, list[StaffMember]] = defaultdict(list)
     if ids:
-        for row in connection.execute(
-            select(published_tags.c.post_id, tags)
-            .join(tags, tags.c.id == published_tags.c.tag_id)
-            .where(published_tags.c.post_id.in_(ids))
-            .order_by(published_tags.c.post_id, published_tags.c.position)
-        ):
+        for row in connection.execute(_TAGS_OF, {"ids": ids}):
             tag_map[row.post_id].append(tag_from_row(row))
-        for row in connection.execute(
-            select(published_authors.c.post_id, staff)
-            .join(staff, staff.c.id == published_authors.c.staff_id)
-            .where(published_authors.c.post_id.in_(ids))
-            .order_by(published_authors.c.post_id, published_authors.c.position)
-        ):
+        for row in connection.execute(_AUTHORS_OF, {"ids": ids}):
             author_map[row.post_id].append(staff_from_row(row))
     return [
         PublishedPost(
@@ -245,7 +339,7 @@ def _with_people(connection: Connection, rows: Sequence[Any]) -> list[PublishedP
             slug=row.slug,
             title=row.title,
             dek=row.dek,
-            body_html=row.body_html,
+            body_html=row.body_html if with_body else "",
             reading_time=row.reading_time,
             published_at=row.published_at,
             updated_at=row.updated_at,

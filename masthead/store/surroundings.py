@@ -10,9 +10,20 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Integer, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    union_all,
+)
 
 from masthead.domain.staff import StaffKind
 from masthead.store.schema import (
@@ -26,6 +37,7 @@ from masthead.store.schema import (
 
 __all__ = [
     "RELATED_SIZE",
+    "RELATED_WINDOW",
     "Glimpse",
     "LlmsEntry",
     "live_posts_reviewed_by",
@@ -33,6 +45,7 @@ __all__ = [
     "markdown_bodies",
     "neighbours",
     "related",
+    "related_reach",
     "reviewers",
     "tag_mates_after",
 ]
@@ -64,14 +77,16 @@ _AT = bindparam("at", type_=UTCDateTime())
 _ID = bindparam("post_id", type_=Integer())
 
 
+# The bound on `published_at` comes first, on its own, so that the databases read a range
+# of the (…, published_at, post_id) indexes rather than scan them for the OR.
 def _before(table: Any) -> ColumnElement[bool]:
-    same_time = and_(table.c.published_at == _AT, table.c.post_id < _ID)
-    return or_(table.c.published_at < _AT, same_time)
+    earlier = or_(table.c.published_at < _AT, table.c.post_id < _ID)
+    return and_(table.c.published_at <= _AT, earlier)
 
 
 def _after(table: Any) -> ColumnElement[bool]:
-    same_time = and_(table.c.published_at == _AT, table.c.post_id > _ID)
-    return or_(table.c.published_at > _AT, same_time)
+    later = or_(table.c.published_at > _AT, table.c.post_id > _ID)
+    return and_(table.c.published_at >= _AT, later)
 
 
 _OLDER = (
@@ -86,29 +101,86 @@ _NEWER = (
     .order_by(published_posts.c.published_at, published_posts.c.post_id)
     .limit(1)
 )
-_MY_TAGS = select(published_tags.c.tag_id).where(published_tags.c.post_id == _ID)
-_RELATED = (
-    select(*_GLIMPSE)
-    .select_from(published_tags)
-    .join(published_posts, published_posts.c.post_id == published_tags.c.post_id)
-    .where(published_tags.c.tag_id.in_(_MY_TAGS), _before(published_tags))
-    .group_by(*_GLIMPSE)
-    .order_by(
-        func.count().desc(), published_posts.c.published_at.desc(), published_posts.c.post_id.desc()
-    )
-    .limit(RELATED_SIZE)
+_MY_TAGS = (
+    select(published_tags.c.tag_id)
+    .where(published_tags.c.post_id == _ID)
+    .order_by(published_tags.c.position)
 )
-_LATER_TAG_MATES = (
-    select(*_GLIMPSE)
-    .where(
-        published_posts.c.post_id.in_(
-            select(published_tags.c.post_id).where(
-                published_tags.c.tag_id.in_(_MY_TAGS), _after(published_tags)
-            )
+RELATED_WINDOW = 40
+"""Related posts are chosen among the newest RELATED_WINDOW posts before this one in each
+of its tags (read from the listing index), so a post page costs the same however big
+its tags are; a post further back is never among them."""
+
+
+def _window(number: int, *, later: bool) -> Any:
+    """The RELATED_WINDOW posts of tag `:tagN` just before (or just after) `:at`/`:post_id`,
+    with the tag: one index range read."""
+    table = published_tags
+    order: tuple[Any, ...]
+    if later:
+        order = (table.c.published_at, table.c.post_id)
+    else:
+        order = (table.c.published_at.desc(), table.c.post_id.desc())
+    part = (
+        select(table.c.post_id, table.c.tag_id)
+        .where(
+            table.c.tag_id == bindparam(f"tag{number}", type_=Integer()),
+            _after(table) if later else _before(table),
         )
+        .order_by(*order)
+        .limit(RELATED_WINDOW)
+        .subquery()
     )
-    .order_by(published_posts.c.post_id)
-)
+    return select(part.c.post_id, part.c.tag_id)
+
+
+@cache
+def _windows(count: int, *, later: bool) -> Any:
+    """The windows of `count` tags, each post with the tag whose window it is in."""
+    parts = [_window(number, later=later) for number in range(count)]
+    return parts[0] if count == 1 else union_all(*parts)
+
+
+@cache
+def _related_among_windows(count: int) -> Any:
+    """The best RELATED_SIZE of the windows: the most tags shared, then the newest. Each
+    candidate's shared tags are counted by its own rows (the primary key's index)."""
+    candidates = _windows(count, later=False).subquery()
+    mine = [bindparam(f"tag{number}", type_=Integer()) for number in range(count)]
+    theirs = published_tags.alias("theirs")
+    shared = (
+        select(func.count())
+        .select_from(theirs)
+        .where(theirs.c.post_id == published_posts.c.post_id, theirs.c.tag_id.in_(mine))
+        .scalar_subquery()
+    )
+    return (
+        select(*_GLIMPSE)
+        .where(published_posts.c.post_id.in_(select(candidates.c.post_id)))
+        .order_by(
+            shared.desc(),
+            published_posts.c.published_at.desc(),
+            published_posts.c.post_id.desc(),
+        )
+        .limit(RELATED_SIZE)
+    )
+
+
+@cache
+def _glimpses_of_windows(count: int) -> Any:
+    windows = _windows(count, later=True).subquery()
+    return (
+        select(*_GLIMPSE)
+        .where(published_posts.c.post_id.in_(select(windows.c.post_id)))
+        .order_by(published_posts.c.post_id)
+    )
+
+
+def _tag_values(connection: Connection, post_id: int, at: datetime) -> dict[str, Any]:
+    tag_ids = connection.execute(_MY_TAGS, {"post_id": post_id}).scalars().all()
+    values: dict[str, Any] = {"post_id": post_id, "at": at}
+    values.update({f"tag{number}": tag_id for number, tag_id in enumerate(tag_ids)})
+    return values
 
 
 def _glimpse(row: Any) -> Glimpse:
@@ -129,17 +201,40 @@ def neighbours(
 
 
 def related(connection: Connection, post_id: int, at: datetime) -> list[Glimpse]:
-    """Up to RELATED_SIZE posts published before this one that share its tags: the most
-    shared tags first, then the newest (then the highest id). Only earlier posts, so that
-    a new post never changes the related posts of the pages already out."""
-    rows = connection.execute(_RELATED, {"post_id": post_id, "at": at})
+    """Up to RELATED_SIZE posts published before this one that share its tags, among the
+    newest RELATED_WINDOW before it in each of its tags: the most shared tags first, then
+    the newest (then the highest id). Only earlier posts, so that a new post never changes
+    the related posts of the pages already out."""
+    values = _tag_values(connection, post_id, at)
+    count = len(values) - 2
+    if not count:
+        return []
+    rows = connection.execute(_related_among_windows(count), values)
     return [_glimpse(row) for row in rows]
 
 
+def related_reach(connection: Connection, post_id: int, at: datetime) -> set[int]:
+    """The posts in this post's full windows (RELATED_WINDOW posts of one tag): one of
+    them leaving lets an older post in, which may change the related posts even when
+    the one that left was not shown."""
+    values = _tag_values(connection, post_id, at)
+    count = len(values) - 2
+    if not count:
+        return set()
+    by_tag: dict[int, list[int]] = {}
+    for found, tag_id in connection.execute(_windows(count, later=False), values):
+        by_tag.setdefault(tag_id, []).append(found)
+    return {found for ids in by_tag.values() if len(ids) >= RELATED_WINDOW for found in ids}
+
+
 def tag_mates_after(connection: Connection, post_id: int, at: datetime) -> list[Glimpse]:
-    """Live posts published after this one that share a tag with it (whose related posts
-    it may be among), by id."""
-    rows = connection.execute(_LATER_TAG_MATES, {"post_id": post_id, "at": at})
+    """Live posts published after this one whose related posts it may be among: the next
+    RELATED_WINDOW in each of its tags, by id."""
+    values = _tag_values(connection, post_id, at)
+    count = len(values) - 2
+    if not count:
+        return []
+    rows = connection.execute(_glimpses_of_windows(count), values)
     return [_glimpse(row) for row in rows]
 
 
@@ -151,23 +246,26 @@ def _of_live_revision() -> ColumnElement[bool]:
     )
 
 
+_REVIEWERS = (
+    select(approvals.c.post_id, staff.c.name)
+    .join(staff, staff.c.id == approvals.c.staff_id)
+    .join(published_posts, _of_live_revision())
+    .where(
+        approvals.c.post_id.in_(bindparam("ids", expanding=True)),
+        staff.c.kind == StaffKind.PERSON.value,
+        approvals.c.at <= published_posts.c.updated_at,
+    )
+    .order_by(approvals.c.post_id, approvals.c.id)
+)
+
+
 def reviewers(connection: Connection, post_ids: Collection[int]) -> dict[int, str]:
     """Per live post, the person who approved its live revision before it went live (the
     newest such approval), by name."""
     if not post_ids:
         return {}
-    query = (
-        select(approvals.c.post_id, staff.c.name)
-        .join(staff, staff.c.id == approvals.c.staff_id)
-        .join(published_posts, _of_live_revision())
-        .where(
-            approvals.c.post_id.in_(sorted(post_ids)),
-            staff.c.kind == StaffKind.PERSON.value,
-            approvals.c.at <= published_posts.c.updated_at,
-        )
-        .order_by(approvals.c.post_id, approvals.c.id)
-    )
-    return {row.post_id: row.name for row in connection.execute(query)}  # the newest wins
+    rows = connection.execute(_REVIEWERS, {"ids": sorted(post_ids)})
+    return {row.post_id: row.name for row in rows}  # the newest wins
 
 
 def live_posts_reviewed_by(connection: Connection, slug: str) -> list[int]:
