@@ -14,7 +14,8 @@ runs in the caller's unit of work and commits nothing: a problem anywhere raises
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -25,6 +26,7 @@ from sqlalchemy import Connection
 from masthead.actions.context import Call
 from masthead.actions.drafts import PostFields, create_post, edit_post
 from masthead.actions.gates import GateResult, check_gates
+from masthead.actions.lifecycle import PublicBatch, public_batch
 from masthead.actions.publishing import publish_post, unpublish_post
 from masthead.actions.staff import save_profile
 from masthead.actions.tags import save_tag
@@ -32,12 +34,14 @@ from masthead.content.bundle import PostRecord, StaffRecord, read_post, read_sta
 from masthead.domain.posts import Post, PostStatus
 from masthead.domain.staff import StaffKind, StaffMember, Tag
 from masthead.errors import ImportFailed, ImportProblem, MastheadError
-from masthead.store.posts import get_post, get_post_id
+from masthead.site.changes import Scope
+from masthead.store.posts import get_post, get_post_id, post_ids_of
 from masthead.store.slugs import slug_owner
 from masthead.store.staff import staff_ids
 from masthead.store.tags import tag_ids
 
 __all__ = [
+    "BATCH_POSTS",
     "STAFF_FILE",
     "TAGS_FILE",
     "ImportBundle",
@@ -46,6 +50,8 @@ __all__ = [
     "SaveOutcome",
     "gate_warnings_of",
     "import_folder",
+    "in_batches",
+    "post_batch",
     "read_folder",
     "save_post_record",
 ]
@@ -55,6 +61,10 @@ STAFF_FILE = "staff.yaml"
 TAGS_FILE = "tags.yaml"
 Progress = Callable[[int, int], None]
 Entry = TypeVar("Entry", StaffRecord, Tag)
+Item = TypeVar("Item")
+BATCH_POSTS = 200
+"""Posts written under one public batch: their public state is read once before them and
+once after them (not twice per post), and memory holds the facts of this many only."""
 
 
 class SaveOutcome(StrEnum):
@@ -170,20 +180,52 @@ def import_folder(
     _write_people(connection, call, bundle, summary)
     problems: list[ImportProblem] = []
     records = (record for record, _found in _post_files(folder) if record is not None)
-    for done, record in enumerate(records, start=1):
-        try:
-            outcome, post, gates = save_post_record(connection, call, record)
-            summary.posts[outcome.value] += 1
-            if outcome is not SaveOutcome.UNCHANGED:
-                found = check_gates(connection, call, post) if gates is None else gates
-                summary.gate_warnings += gate_warnings_of(record, post, found)
-        except MastheadError as refused:
-            problems.append(ImportProblem(record.path, record.meta.line(), str(refused)))
-        if progress:
-            progress(done, len(bundle.posts))
+    done = 0
+    for batch in in_batches(records):
+        with post_batch(connection, call, batch):
+            for record in batch:
+                try:
+                    outcome, post, gates = save_post_record(connection, call, record)
+                    summary.posts[outcome.value] += 1
+                    if outcome is not SaveOutcome.UNCHANGED:
+                        found = check_gates(connection, call, post) if gates is None else gates
+                        summary.gate_warnings += gate_warnings_of(record, post, found)
+                except MastheadError as refused:
+                    problems.append(ImportProblem(record.path, record.meta.line(), str(refused)))
+                done += 1
+                if progress:
+                    progress(done, len(bundle.posts))
     if problems:
         raise ImportFailed(problems)
     return summary
+
+
+def in_batches(items: Iterable[Item], size: int = BATCH_POSTS) -> Iterator[list[Item]]:
+    """The items in lists of `size` (the last one shorter)."""
+    batch: list[Item] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def post_batch(
+    connection: Connection, call: Call, records: list[PostRecord]
+) -> AbstractContextManager[PublicBatch]:
+    """Write these records' posts as one public batch: what they can reach (their posts,
+    and the listings of their tags and authors, now and in the files) is read once."""
+    contents = [record.content for record in records]
+    ids = post_ids_of(connection, [content.slug for content in contents])
+    scope = Scope.of(
+        ids.values(),
+        {slug for content in contents for slug in content.tags},
+        {slug for content in contents for slug in content.authors},
+        headers=False,
+    )
+    return public_batch(connection, call, scope)
 
 
 def gate_warnings_of(

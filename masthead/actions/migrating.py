@@ -19,7 +19,13 @@ from sqlalchemy import Connection
 
 from masthead.actions.context import Call
 from masthead.actions.gates import check_gates
-from masthead.actions.importing import SaveOutcome, gate_warnings_of, save_post_record
+from masthead.actions.importing import (
+    SaveOutcome,
+    gate_warnings_of,
+    in_batches,
+    post_batch,
+    save_post_record,
+)
 from masthead.actions.redirects import checked_old_path, save_imported_redirect
 from masthead.actions.staff import save_profile
 from masthead.actions.tags import save_tag
@@ -238,27 +244,27 @@ def _second_pass(
         by_slug.setdefault(slug, []).append(path)
     problems: list[ImportProblem] = []
     done = 0
-    for entry in source.entries():
-        record = _writable(entry)
-        if record is None:
-            continue
-        try:
-            outcome, post, gates = save_post_record(connection, call, record)
-        except MastheadError as refused:
-            problems.append(ImportProblem(record.path, record.meta.line(), str(refused)))
-            continue
-        report.posts[outcome.value] += 1
-        if outcome is not SaveOutcome.UNCHANGED:
-            found = check_gates(connection, call, post) if gates is None else gates
-            report.gate_warnings += gate_warnings_of(record, post, found)
-        for path in by_slug.get(post.content.slug, ()):
-            if save_imported_redirect(connection, call, path, post.id):
-                report.redirects_made += 1
-            else:
-                report.redirects_unchanged += 1
-        done += 1
-        if progress:
-            progress(done, total)
+    records = (record for entry in source.entries() if (record := _writable(entry)) is not None)
+    for batch in in_batches(records):
+        with post_batch(connection, call, batch):
+            for record in batch:
+                try:
+                    outcome, post, gates = save_post_record(connection, call, record)
+                except MastheadError as refused:
+                    problems.append(ImportProblem(record.path, record.meta.line(), str(refused)))
+                    continue
+                report.posts[outcome.value] += 1
+                if outcome is not SaveOutcome.UNCHANGED:
+                    found = check_gates(connection, call, post) if gates is None else gates
+                    report.gate_warnings += gate_warnings_of(record, post, found)
+                for path in by_slug.get(post.content.slug, ()):
+                    if save_imported_redirect(connection, call, path, post.id):
+                        report.redirects_made += 1
+                    else:
+                        report.redirects_unchanged += 1
+                done += 1
+                if progress:
+                    progress(done, total)
     if problems:
         raise ImportFailed(problems)
 

@@ -160,10 +160,14 @@ def inspect_markdown(source: str) -> tuple[RenderedBody, tuple[str, ...]]:
     return _finish(unsanitised), removed_parts(unsanitised)
 
 
+@functools.lru_cache(maxsize=8)
 def _unsanitised(source: str) -> str:
+    """Pure, and kept for the last few sources: a post rendered when it is saved is
+    rendered again by the gates that check it (an import does both for each post)."""
     return _mark_tasks(_highlight_code(gfm_to_html(source)))
 
 
+@functools.lru_cache(maxsize=8)
 def _finish(unsanitised: str) -> RenderedBody:
     safe = _add_heading_ids(sanitize_html(unsanitised))
     words = count_words(html_to_text(safe))

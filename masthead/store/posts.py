@@ -36,6 +36,7 @@ __all__ = [
     "insert_post",
     "list_posts",
     "list_revisions",
+    "post_ids_of",
     "set_status",
 ]
 
@@ -108,6 +109,12 @@ def set_status(
 def get_post_id(connection: Connection, slug: str) -> int | None:
     found = connection.execute(select(posts.c.id).where(posts.c.slug == slug)).scalar()
     return int(found) if found is not None else None
+
+
+def post_ids_of(connection: Connection, slugs: Sequence[str]) -> dict[str, int]:
+    """The id of each post among these slugs (a slug no post has is left out)."""
+    rows = connection.execute(select(posts.c.slug, posts.c.id).where(posts.c.slug.in_(slugs)))
+    return {slug: int(post_id) for slug, post_id in rows}
 
 
 def get_post(connection: Connection, post_id: int, *, lock: bool = False) -> Post | None:
