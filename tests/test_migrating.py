@@ -13,8 +13,12 @@ from sqlalchemy import Engine, create_engine, func, select
 
 from masthead.actions.context import OPERATOR
 from masthead.actions.migrating import MigrationReport, import_from, open_source
-from masthead.actions.public_site import PublicSite
-from masthead.actions.redirects import add_path_redirect, list_redirects, remove_path_redirect
+from masthead.actions.redirects import (
+    add_path_redirect,
+    list_redirects,
+    old_addresses,
+    remove_path_redirect,
+)
 from masthead.actions.setup import migrate_database
 from masthead.content.htmltext import html_to_markdown
 from masthead.content.markdown import render_markdown
@@ -312,7 +316,7 @@ def test_old_paths_redirect_and_an_admin_manages_them(
             add_path_redirect(connection, call, "/posts/second/", "first-post")
         remove_path_redirect(connection, call, "/old/First/")
         listed = {item.old_path: item.location for item in list_redirects(connection, OPERATOR)}
-        served = PublicSite(settings_for("sqlite://")).old_addresses(connection)
+        served = old_addresses(connection)  # what static export writes as redirects
     assert listed["/Some/Thing.html"] == "/posts/first-post/"
     assert "/old/First/" not in listed
     assert served == {path: to for path, to in listed.items() if to != "/posts/second/"}
