@@ -10,6 +10,12 @@ Pelican Markdown, with the minimal theme in `bench/pelican_theme/`; it is instal
 PyPI into the bench's own virtual environment, `bench/.pelican-venv` (never the
 project's). It prints the figures side by side, then every goal with its figure and
 met / missed.
+
+At 1,000 posts on the shared 2-core machine (load average 1.1; docs/benchmarks.md):
+masthead 2,351 pages in 3.11 s (757 pages/s, 275 MiB peak), Hugo 1,407 in 0.87 s
+(1,624 pages/s, 221 MiB), Pelican 1,388 in 4.26 s (326 pages/s, 54 MiB): 0.47× Hugo's
+pages/s (goal 1.5×, missed) and 2.32× Pelican's (goal 15×, missed). Masthead's count is
+every file it writes, Markdown twins included; its .html and .xml files are 1,407.
 """
 
 from __future__ import annotations
@@ -311,7 +317,7 @@ SUMMARY_MAX_LENGTH = None
 
 
 def _pelican_text(value: str) -> str:
-    """One line of Pelican metadata: no line breaks, no list separators in tags."""
+    """A value on one line, as a Pelican metadata line needs."""
     return " ".join(value.split())
 
 
