@@ -4,6 +4,7 @@ real sites in ../shared/samples/migration (read from there, never copied)."""
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,9 +33,13 @@ from tests.cli_support import assert_no_traceback, masthead
 from tests.conftest import LiveServer, settings_for
 from tests.operators import call_as
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "migration"
-if not SAMPLES.is_dir():
-    SAMPLES = Path("/work/shared/samples/migration")
+SAMPLES = (
+    Path(os.environ.get("MASTHEAD_SAMPLES_DIR", Path(__file__).resolve().parents[2] / "shared"))
+    / "samples"
+    / "migration"
+)
+"""Beside the checkout, as `../shared/samples/`; elsewhere, `MASTHEAD_SAMPLES_DIR` names the
+folder that holds `samples/`."""
 needs_samples = pytest.mark.skipif(
     not SAMPLES.is_dir(), reason=f"the migration corpora are not at {SAMPLES}"
 )
