@@ -315,7 +315,8 @@ def _resolve_references(
         "author": {member.slug for member in bundle.staff}
         | set(staff_ids(connection, {s for post in bundle.posts for s in post.authors})),
     }
-    problems = list(bundle.problems) + _reserved_slugs(connection, bundle.posts)
+    wanted = ((post.path, post.slug_line, post.slug) for post in bundle.posts)
+    problems = list(bundle.problems) + reserved_slugs(connection, wanted)
     for post, kind, line, slug in _references(bundle.posts):
         if slug in known[kind]:
             continue
@@ -331,14 +332,19 @@ def _resolve_references(
         raise ImportFailed(sorted(problems, key=lambda problem: (problem.path, problem.line)))
 
 
-def _reserved_slugs(connection: Connection, outlines: list[PostOutline]) -> list[ImportProblem]:
-    """A slug held by another post (its live slug or an old one) is not free to import to."""
+def reserved_slugs(
+    connection: Connection, wanted: Iterable[tuple[str, int, str]]
+) -> list[ImportProblem]:
+    """A slug held by another post (its live slug or an old one) is not free to import to.
+
+    `wanted`: (path, line, slug) of each post an import is about to write, in any format.
+    """
     problems = []
-    for post in outlines:
-        owner = slug_owner(connection, post.slug)
-        if owner is not None and owner != get_post_id(connection, post.slug):
-            message = f"slug {post.slug!r} belongs to another post (post {owner}'s address)"
-            problems.append(ImportProblem(post.path, post.slug_line, message))
+    for path, line, slug in wanted:
+        owner = slug_owner(connection, slug)
+        if owner is not None and owner != get_post_id(connection, slug):
+            message = f"slug {slug!r} belongs to another post (post {owner}'s address)"
+            problems.append(ImportProblem(path, line, message))
     return problems
 
 

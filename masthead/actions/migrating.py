@@ -24,6 +24,7 @@ from masthead.actions.importing import (
     gate_warnings_of,
     in_batches,
     post_batch,
+    reserved_slugs,
     save_post_record,
 )
 from masthead.actions.redirects import checked_old_path, save_imported_redirect
@@ -39,7 +40,6 @@ from masthead.domain.staff import StaffKind, StaffMember, Tag
 from masthead.errors import ImportFailed, ImportProblem, MastheadError
 from masthead.store.path_redirects import path_redirects_of
 from masthead.store.posts import get_post_id
-from masthead.store.slugs import slug_owner
 from masthead.store.staff import staff_ids
 from masthead.store.tags import tag_ids
 
@@ -115,7 +115,7 @@ def import_from(
     people = source.people()
     checked, tag_names, problems = _first_pass(source, report, people)
     tag_names = {**source.tag_names(), **tag_names}
-    problems += _reserved(connection, checked)
+    problems += reserved_slugs(connection, ((post.path, post.line, post.slug) for post in checked))
     targets, redirect_problems = _old_paths(connection, checked)
     problems += redirect_problems
     missing_people, missing_tags, reference_problems = _references(
@@ -166,17 +166,6 @@ def _first_pass(
             )
         )  # fmt: skip
     return checked, tag_names, problems
-
-
-def _reserved(connection: Connection, checked: list[_Checked]) -> list[ImportProblem]:
-    """A slug held by another post (its live slug or an old one) is not free to import to."""
-    problems = []
-    for post in checked:
-        owner = slug_owner(connection, post.slug)
-        if owner is not None and owner != get_post_id(connection, post.slug):
-            message = f"slug {post.slug!r} belongs to another post (post {owner}'s address)"
-            problems.append(ImportProblem(post.path, post.line, message))
-    return problems
 
 
 def _old_paths(
