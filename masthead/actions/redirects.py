@@ -7,15 +7,12 @@ page of the page table answers a path, so a page always wins over an old address
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy import Connection
 
 from masthead.actions.auth import require_admin
 from masthead.actions.context import Call, record_audit
 from masthead.domain.permissions import Actor
-from masthead.domain.redirects import old_path
+from masthead.domain.redirects import PathRedirect, old_path
 from masthead.errors import FieldProblem, InvalidInput, NotFound
 from masthead.site import urls
 from masthead.site.taken import is_page_path
@@ -24,7 +21,6 @@ from masthead.store.posts import get_post_id
 from masthead.store.public import find_published_slug, live_slugs
 
 __all__ = [
-    "PathRedirect",
     "add_path_redirect",
     "checked_old_path",
     "list_redirects",
@@ -33,14 +29,6 @@ __all__ = [
     "remove_path_redirect",
     "save_imported_redirect",
 ]
-
-
-@dataclass(frozen=True)
-class PathRedirect:
-    old_path: str
-    slug: str
-    location: str
-    created_at: datetime
 
 
 def checked_old_path(text: str) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from masthead.actions.redirects import PathRedirect
 from masthead.domain.audit import AuditEntry
 from masthead.domain.posts import Post, PostContent, Revision
 from masthead.domain.receipts import Attempt, Receipt
+from masthead.domain.redirects import PathRedirect
 from masthead.domain.staff import StaffMember, Tag
 from masthead.domain.tokens import TokenRecord
 from masthead.domain.webhooks import Delivery, Webhook, event_id_of

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["MAX_OLD_PATH", "old_path"]
+__all__ = ["MAX_OLD_PATH", "PathRedirect", "old_path"]
+
+
+@dataclass(frozen=True)
+class PathRedirect:
+    """An old path, the post it leads to, and that post's URL."""
+
+    old_path: str
+    slug: str
+    location: str
+    created_at: datetime
+
 
 MAX_OLD_PATH = 500
 
