@@ -192,6 +192,11 @@ class UnitOfWork:
         return self._connection
 
     @property
+    def idle(self) -> bool:
+        """Whether it holds nothing: no connection taken, or it was given back."""
+        return self._connection is None and self._began_on is None
+
+    @property
     def in_transaction(self) -> bool:
         return self._transaction is not None and self._transaction.is_active
 

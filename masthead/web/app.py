@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -31,7 +31,7 @@ from masthead.web.hygiene import RefuseControlCharacters
 from masthead.web.idempotency import Idempotency
 from masthead.web.mcp import McpEndpoint, WithMcp
 from masthead.web.problems import RETRY_AFTER_SECONDS, problem
-from masthead.web.public import error_page, old_address, public_routes
+from masthead.web.public import error_page, old_address, on_page_thread, public_routes
 from masthead.web.rate_limits import RateLimits
 from masthead.web.render_cache import EventFollower, RenderCache
 from masthead.web.request_log import RequestLog
@@ -48,7 +48,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     engine = engine or open_database(settings)
     _refuse_weak_production(settings, engine)
     cache = RenderCache(settings.render_cache_bytes)
-    state = AppState(settings=settings, site=PublicSite(settings), cache=cache)
+    state = AppState(
+        settings=settings,
+        site=PublicSite(settings),
+        cache=cache,
+        page_threads=CapacityLimiter(settings.page_threads),
+    )
     site = FastAPI(
         title="Masthead",
         docs_url=None,
@@ -66,7 +71,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     site.add_exception_handler(HTTPException, _http_error)
     for away in DATABASE_AWAY:
         site.add_exception_handler(away, _unavailable)
-    not_found = _not_found_responder(state.site)
+    not_found = _not_found_responder(state)
     guarded = RefuseControlCharacters(site, _refusal(not_found))
     edge = EdgeGuard(guarded, settings, not_found)
     app = RequestLog(
@@ -108,11 +113,11 @@ def _refusal(not_found: Responder) -> Responder:
     return refuse
 
 
-def _not_found_responder(site: PublicSite) -> Responder:
+def _not_found_responder(state: AppState) -> Responder:
     """The public 404: the same bytes for any unknown address."""
 
     async def not_found(request: Request) -> Response:
-        return await run_in_threadpool(error_page, site, request, 404)
+        return await on_page_thread(state.page_threads, error_page, state.site, request, 404)
 
     return not_found
 
@@ -120,19 +125,20 @@ def _not_found_responder(site: PublicSite) -> Responder:
 async def _not_found(request: Request, _error: Exception) -> Response:
     if is_internal(request.url.path):  # past the edge guard: an API caller, who reads JSON
         return problem("not_found", "there is nothing at this address")
-    moved = await run_in_threadpool(old_address, request)
+    moved = await on_page_thread(app_state(request).page_threads, old_address, request)
     if moved is not None:
         return RedirectResponse(moved, status_code=301)
     canonical = _canonical_path(request)
     if canonical is not None:
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(canonical + query, status_code=301)
-    return await _not_found_responder(app_state(request).site)(request)
+    return await _not_found_responder(app_state(request))(request)
 
 
 async def _unavailable(request: Request, _error: Exception) -> Response:
     """The database is locked past its timeout, busy, or gone: say so, and when to come back."""
-    response = await run_in_threadpool(error_page, app_state(request).site, request, 503)
+    state = app_state(request)
+    response = await on_page_thread(state.page_threads, error_page, state.site, request, 503)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 

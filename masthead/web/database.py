@@ -55,8 +55,9 @@ class _Turn:
         if not self.held:
             return
         self.held = False
-        with anyio.CancelScope(shield=True):
-            await run_sync(self.unit.close)
+        if not self.unit.idle:  # a request that gave its connection back needs no thread
+            with anyio.CancelScope(shield=True):
+                await run_sync(self.unit.close)
         self.slots.release()
 
 

@@ -7,9 +7,14 @@ line's extra fields (`logger.info("request", extra={"status": 200})`) become its
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import functools
 import json
 import logging
 import sys
+import threading
+import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TextIO
@@ -79,7 +84,11 @@ _direct: logging.StreamHandler[TextIO] | None = None
 
 def write_request_line(method: str, route: str, status: int, ms: float, request_id: str) -> bool:
     """A request's line, byte for byte as `JsonLines` writes it, without the logging
-    machinery (a third of the cost); False when logging is set up otherwise."""
+    machinery; False when logging is set up otherwise.
+
+    On the event loop the line joins the others of the loop's turn, written together at
+    its end (one write for many requests under load); elsewhere it is written now.
+    """
     handler = _direct
     if (
         handler is None
@@ -88,20 +97,76 @@ def write_request_line(method: str, route: str, status: int, ms: float, request_
         or not _REQUESTS.isEnabledFor(logging.INFO)
     ):
         return False
-    moment = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    encode = _ENCODER.encode
     line = (
-        f'{{"time": "{moment}", "level": "info", "logger": "masthead.request", '
-        f'"message": "request", "method": {encode(method)}, "route": {encode(route)}, '
-        f'"status": {status}, "duration_ms": {ms!r}, "request_id": {encode(request_id)}}}\n'
+        f'{{"time": "{_now_text()}", "level": "info", "logger": "masthead.request", '
+        f'"message": "request", "method": {_quoted(method)}, "route": {_quoted(route)}, '
+        f'"status": {status}, "duration_ms": {ms!r}, '
+        f'"request_id": {_ENCODER.encode(request_id)}}}\n'
     )
-    handler.acquire()
-    try:
-        handler.stream.write(line)
-        handler.stream.flush()
-    finally:
-        handler.release()
+    _BATCH.add(handler, line)
     return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _quoted(text: str) -> str:
+    """A method or route as a JSON string; the same few recur, so each is encoded once."""
+    return _ENCODER.encode(text)
+
+
+_clock: tuple[int, str] = (0, "")
+"""The last millisecond a line was stamped with, and its text (many lines share one)."""
+
+
+def _now_text() -> str:
+    global _clock
+    ms = time.time_ns() // 1_000_000
+    if _clock[0] != ms:
+        moment = datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+        _clock = (ms, moment.replace("+00:00", "Z"))
+    return _clock[1]
+
+
+class _LineBatch:
+    """Request lines gathered during one turn of the event loop, written at its end."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.handler: logging.StreamHandler[TextIO] | None = None
+        self._lock = threading.Lock()
+
+    def add(self, handler: logging.StreamHandler[TextIO], line: str) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # off the event loop: nothing will come to write it later
+            self._write(handler, [line])
+            return
+        with self._lock:
+            self.lines.append(line)
+            first, self.handler = len(self.lines) == 1, handler
+        if first:
+            loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        with self._lock:
+            lines, self.lines = self.lines, []
+            handler = self.handler
+        if lines and handler is not None:
+            self._write(handler, lines)
+
+    @staticmethod
+    def _write(handler: logging.StreamHandler[TextIO], lines: list[str]) -> None:
+        handler.acquire()
+        try:
+            handler.stream.write("".join(lines))
+            handler.stream.flush()
+        except (OSError, ValueError):  # the stream is closed or gone: as `logging` does,
+            pass  # a log line never fails a request
+        finally:
+            handler.release()
+
+
+_BATCH = _LineBatch()
+atexit.register(_BATCH.flush)
 
 
 def configure_logging(stream: TextIO | None = None, level: int = logging.INFO) -> None:

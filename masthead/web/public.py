@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
+from anyio import CapacityLimiter
+from anyio.to_thread import run_sync
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -19,13 +22,17 @@ from masthead.web.negotiation import MARKDOWN_VARIANT, page_variant
 from masthead.web.render_cache import Entry, page_entry
 from masthead.web.state import app_state
 
-__all__ = ["error_page", "not_found_page", "old_address", "public_routes"]
+__all__ = ["error_page", "not_found_page", "old_address", "on_page_thread", "public_routes"]
+
+T = TypeVar("T")
 
 NEGOTIATED = {"post": "post_markdown"}
 """Pages that answer `Accept: text/markdown` with another kind of page (`Vary: Accept`)."""
 
 
-def _endpoint(name: str, pattern: str, *, dynamic: bool) -> Callable[[Request], Response]:
+def _endpoint(
+    name: str, pattern: str, *, dynamic: bool
+) -> Callable[[Request], Awaitable[Response]]:
     negotiated = name in NEGOTIATED
     vary = {"Vary": "Accept"} if negotiated else None
 
@@ -42,8 +49,10 @@ def _endpoint(name: str, pattern: str, *, dynamic: bool) -> Callable[[Request], 
         elif cache.enabled:
             key = cache_key(request.scope, request.headers.get("accept", ""))
         epoch = cache.epoch  # before the read: a change after it keeps this page out
-        with request_unit(request).transaction() as connection:
+        unit = request_unit(request)
+        with unit.transaction() as connection:
             found = site.answer(connection, kind, params)
+        unit.close()  # the page's one read is done: its connection goes back from this thread
         if isinstance(found, Redirect):
             response: Response = RedirectResponse(found.location, status_code=301)
         elif dynamic:
@@ -58,8 +67,16 @@ def _endpoint(name: str, pattern: str, *, dynamic: bool) -> Callable[[Request], 
             response.headers.update(vary)
         return response
 
-    answer.__name__ = name
-    return answer
+    async def rendered(request: Request) -> Response:
+        return await on_page_thread(app_state(request).page_threads, answer, request)
+
+    rendered.__name__ = name
+    return rendered
+
+
+async def on_page_thread(threads: CapacityLimiter, work: Callable[..., T], *args: object) -> T:
+    """`work(*args)` on one of the few threads that render pages (`Settings.page_threads`)."""
+    return await run_sync(work, *args, limiter=threads)
 
 
 def _from_entry(request: Request, entry: Entry) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from anyio import CapacityLimiter
 from starlette.requests import Request
 
 from masthead.actions.public_site import PublicSite
@@ -20,6 +21,8 @@ class AppState:
     site: PublicSite
     metrics: RequestMetrics = field(default_factory=RequestMetrics)
     cache: RenderCache = field(default_factory=lambda: RenderCache(0))
+    page_threads: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(2))
+    """The threads public pages are rendered on (`Settings.page_threads` of them)."""
 
 
 def app_state(request: Request) -> AppState:
