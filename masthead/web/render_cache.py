@@ -35,7 +35,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from anyio.to_thread import run_sync
@@ -86,10 +86,21 @@ class Entry:
     etag: str
     last_modified: datetime | None
     route: str
+    head: bytes = field(init=False)
+    """The 200's header lines as they go on the wire (for the server's own answer)."""
+    not_modified_head: bytes = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "head", _lines(self.headers))
+        object.__setattr__(self, "not_modified_head", _lines(self.not_modified_headers))
 
     @property
     def size(self) -> int:
-        return len(self.body) + sum(len(n) + len(v) for n, v in self.headers) + ENTRY_OVERHEAD
+        return len(self.body) + 2 * len(self.head) + ENTRY_OVERHEAD
+
+
+def _lines(headers: RawHeaders) -> bytes:
+    return b"".join(name + b": " + value + b"\r\n" for name, value in headers)
 
 
 def _raw(headers: Mapping[str, str]) -> RawHeaders:

@@ -12,6 +12,12 @@ holds its connection forever. The protocol here bounds both, per request:
 
 An idle kept-alive connection is closed after `keep_alive_seconds`, as uvicorn does.
 
+A request the render cache can answer (`masthead.web.cached_pages`) is answered by the
+protocol itself, from the parsed head, in one write: no ASGI task, no response cycle. It
+takes that path only when it is a plain one — `GET` or `HEAD` over HTTP/1.1, kept alive,
+no query, no body, nothing else in flight on the connection — and the cache has looked at
+the events table lately; any other request goes to the app as before.
+
 On SIGTERM (or SIGINT) the server stops accepting, lets the requests in flight finish for
 up to `shutdown_grace_seconds`, cuts off the rest, and `run_server` returns.
 """
@@ -36,6 +42,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from masthead.settings import Settings
 from masthead.store.engine import is_sqlite
+from masthead.web.cached_pages import CachedPages, wanted_headers
 
 __all__ = ["default_workers", "run_server", "run_workers", "server_config"]
 
@@ -46,17 +53,26 @@ class _HeadTooLarge(Exception):
     """Raised from the parser's callback: the complete head is over the limit."""
 
 
+_STATUS_LINES = {200: b"HTTP/1.1 200 OK\r\n", 304: b"HTTP/1.1 304 Not Modified\r\n"}
+_NOT_PLAIN = frozenset({b"content-length", b"transfer-encoding", b"expect", b"upgrade"})
+"""Request headers that send a request the app's way: it has a body, or wants more."""
+
+
 class _BoundedHead(HttpToolsProtocol):
-    """uvicorn's httptools protocol, with a size limit and a deadline on each request's head."""
+    """uvicorn's httptools protocol, with a size limit and a deadline on each request's
+    head, answering render-cache hits itself."""
 
     max_header_bytes: ClassVar[int]
     header_timeout: ClassVar[float]
+    pages: ClassVar[CachedPages | None]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_timer: asyncio.TimerHandle | None = None
         self._head_bytes = 0
         self._head_too_large = False
+        self._answered = False
+        self._server_lines: tuple[object, bytes] = (None, b"")
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -76,15 +92,72 @@ class _BoundedHead(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._answered = False
         self._start_head()
 
     def on_headers_complete(self) -> None:
+        started = time.perf_counter()
         self._end_head()
         size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
         if size > self.max_header_bytes:
             self._head_too_large = True
             raise _HeadTooLarge  # the parser stops; uvicorn answers it as a bad request
+        if self.pages is not None and self._answer_from_cache(self.pages, started):
+            self._answered = True
+            return
         super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if not self._answered:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if not self._answered:
+            super().on_message_complete()
+
+    def _answer_from_cache(self, pages: CachedPages, started: float) -> bool:
+        """Answer a plain request for a cached page here; False: the app answers it."""
+        method, path = self._plain_request()
+        if path is None or not pages.cache.enabled or pages.follower.due():
+            return False  # a due look at the events table is begun by the app's layer
+        headers = wanted_headers(self.headers)
+        if "no-cache" in headers.get("cache-control", ""):
+            return False
+        hit = pages.look_up(path, headers)
+        if hit is None:
+            return False
+        body = hit.entry.body if hit.status == 200 and method == "GET" else b""
+        pages.answered(method, path, hit, started)
+        self.transport.write(
+            b"".join((_STATUS_LINES[hit.status], self._server_head(), hit.head, body))
+        )
+        self.on_response_complete()  # counts it, then keeps the connection alive, as uvicorn
+        return True
+
+    def _plain_request(self) -> tuple[str, str | None]:
+        """The method and path of a request this protocol may answer itself (else no path)."""
+        cycle, url, parser = self.cycle, self.url, self.parser
+        busy = cycle is not None and not cycle.response_complete
+        if busy or self.pipeline or self.flow.write_paused or self.root_path:
+            return "", None  # an answer in flight, or queued: the app's way keeps the order
+        method = parser.get_method()
+        if method not in (b"GET", b"HEAD") or parser.get_http_version() != "1.1":
+            return "", None
+        if not parser.should_keep_alive() or parser.should_upgrade():
+            return "", None
+        if not url.startswith(b"/") or not url.isascii() or any(c in url for c in b"?%#"):
+            return "", None  # a query, or an escaped path: the framework's parsing
+        if any(name in _NOT_PLAIN for name, _value in self.headers):
+            return "", None
+        return method.decode("ascii"), url.decode("ascii")
+
+    def _server_head(self) -> bytes:
+        """uvicorn's own header lines (`date`, `server`), joined once per change."""
+        current = self.server_state.default_headers
+        if self._server_lines[0] is not current:
+            joined = b"".join(name + b": " + value + b"\r\n" for name, value in current)
+            self._server_lines = (current, joined)
+        return self._server_lines[1]
 
     def send_400_response(self, msg: str) -> None:
         if self._head_too_large:
@@ -118,10 +191,11 @@ class _BoundedHead(HttpToolsProtocol):
         self.transport.close()
 
 
-def _protocol(settings: Settings) -> type[asyncio.Protocol]:
+def _protocol(settings: Settings, app: ASGIApp) -> type[asyncio.Protocol]:
     limits = {
         "max_header_bytes": settings.max_header_bytes,
         "header_timeout": settings.header_timeout_seconds,
+        "pages": app if isinstance(app, CachedPages) else None,
     }
     return type("BoundedHeadProtocol", (_BoundedHead,), limits)
 
@@ -134,7 +208,7 @@ def server_config(
         app,
         host=host,
         port=port,
-        http=_protocol(settings),
+        http=_protocol(settings, app),
         timeout_keep_alive=settings.keep_alive_seconds,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         **options,
