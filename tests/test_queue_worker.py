@@ -167,8 +167,9 @@ def test_an_idle_worker_on_postgresql_hears_of_a_task_at_once(postgres_url: str)
         time.sleep(0.5)  # the worker's first look found nothing; it is idle now
         before = time.monotonic()
         _enqueue(engine, "ping")
-        assert started.wait(5)
-        assert time.monotonic() - before < 1
+        assert started.wait(10)
+        # told, not polled: well inside the 30 s poll even on a machine at load 8
+        assert time.monotonic() - before < 5
     engine.dispose()
 
 
