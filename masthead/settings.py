@@ -106,12 +106,12 @@ class Settings(BaseSettings):
         "database connection at once (the pool's size), the rest wait their turn.",
     )
     page_threads: int = Field(
-        2,
+        1,
         ge=1,
         le=1024,
         description="Of those threads, how many render public pages at once. Rendering is "
-        "all CPU and Python runs one thread at a time: more than about the cores only adds "
-        "switching (a thread storm); for more, more processes (`serve --workers N`).",
+        "all CPU and Python runs one thread at a time: a second one mostly adds switching "
+        "(a thread storm); for more, more processes (`serve --workers N`).",
     )
     render_cache_bytes: int = Field(
         64 * 1024 * 1024,

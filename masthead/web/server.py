@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import gc
 import logging
 import os
 import signal
@@ -235,6 +236,10 @@ def run_server(app: ASGIApp, settings: Settings, listening: socket.socket) -> No
     config = server_config(
         app, settings, host=host, port=port, log_level="warning", access_log=False, log_config=None
     )
+    # Everything alive now (modules, the app, its templates and engine) lives as long as
+    # the process: kept out of the collector's full passes, which on a heap this size took
+    # 120-160 ms each, stalling every request in flight (the cached pages' p99).
+    gc.freeze()
     _Server(config).run(sockets=[listening])
 
 

@@ -21,7 +21,7 @@ class AppState:
     site: PublicSite
     metrics: RequestMetrics = field(default_factory=RequestMetrics)
     cache: RenderCache = field(default_factory=lambda: RenderCache(0))
-    page_threads: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(2))
+    page_threads: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(1))
     """The threads public pages are rendered on (`Settings.page_threads` of them)."""
 
 
