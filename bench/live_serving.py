@@ -64,6 +64,8 @@ class SizeRun:
     cpu_ms: dict[str, float] = field(default_factory=dict)
     one: dict[str, WrkResult] = field(default_factory=dict)
     many: dict[str, WrkResult] = field(default_factory=dict)
+    cpu_growth: dict[str, float] = field(default_factory=dict)
+    """The server's CPU per request at 64 connections over that at one: a storm's own cost."""
     visible: list[float] = field(default_factory=list)
     memory_bytes: int = 0
     cached_pages: int = 0
@@ -208,8 +210,12 @@ def uncached(run: SizeRun, env: dict[str, str], workdir: Path, seconds: float) -
             run.one[target.name] = one
             if target in listings:
                 run.cpu_ms[target.name] = used / max(one.requests, 1) * 1000
-            run.many[target.name] = run_wrk(
-                base + target.path, seconds=seconds, threads=2, connections=64
+            before = cpu_seconds(pid)
+            many = run_wrk(base + target.path, seconds=seconds, threads=2, connections=64)
+            used_many = cpu_seconds(pid) - before
+            run.many[target.name] = many
+            run.cpu_growth[target.name] = (used_many / max(many.requests, 1)) / (
+                used / max(one.requests, 1)
             )
 
 
@@ -322,6 +328,7 @@ def measure(posts: int, seconds: float, publishes: int) -> SizeRun:
         _report("uncached 1", run.one)
         _report("uncached 64", run.many)
         say("  uncached CPU per listing: " + _join(run.cpu_ms, "ms"))
+        say("  uncached CPU per request, 64 connections over 1: " + _join(run.cpu_growth, "×"))
         visibility(run, env, workdir, token, publishes)
         say(
             f"  publish visible elsewhere: p50 {_p(run.visible, 0.5):.3f} s, "
