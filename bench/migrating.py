@@ -24,8 +24,10 @@ from bench.corpus import Corpus, generate_corpus, write_corpus
 from bench.importing import masthead_command, masthead_env
 
 __all__ = [
+    "PEAK_GOAL_MB",
     "ScaleResult",
     "measure",
+    "summary_line",
     "write_ghost_export",
     "write_hugo_site",
     "write_jekyll_site",
@@ -192,6 +194,22 @@ WRITERS = {
 }
 
 
+PEAK_GOAL_MB = 500.0
+"""Issue 17: an import of 100,000 posts stays under 500 MB peak resident memory."""
+
+
+def summary_line(result: ScaleResult) -> str:
+    """One run: its time, rate, CPU, and its peak memory against the goal (met/missed)."""
+    peak = result.peak_rss_mb
+    verdict = "met" if peak < PEAK_GOAL_MB else "missed"
+    return (
+        f"{result.format:9} {result.posts:>7} posts: {result.seconds:8.1f} s, "
+        f"{result.posts_per_second:6.1f} posts/s, CPU {result.cpu_seconds:.1f} s "
+        f"({1000 * result.cpu_seconds / result.posts:.1f} ms a post), peak RSS {peak:7.1f} MB "
+        f"(goal < {PEAK_GOAL_MB:.0f} MB: {verdict})"
+    )
+
+
 def _timed(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float, str]:
     """Run and wait with `wait4`, to read the child's own peak memory."""
     started = time.perf_counter()
@@ -225,12 +243,7 @@ def main(argv: list[str] | None = None) -> None:
                 source = WRITERS[format_name](corpus, folder)
                 result = measure(format_name, source, folder / "db.sqlite", folder, size)
                 results.append(result)
-                rate, peak = result.posts_per_second, result.peak_rss_mb
-                print(
-                    f"{result.format:9} {result.posts:>7} posts: {result.seconds:8.1f} s, "
-                    f"{rate:6.1f} posts/s, peak RSS {peak:7.1f} MB, CPU {result.cpu_seconds:.1f} s",
-                    flush=True,
-                )
+                print(summary_line(result), flush=True)
                 shutil.rmtree(folder, ignore_errors=True)
     finally:
         if not args.keep:
