@@ -21,6 +21,7 @@ from masthead.actions.redirects import (
     remove_path_redirect,
 )
 from masthead.actions.setup import migrate_database
+from masthead.content.foreign import PAGE_AS_POST
 from masthead.content.htmltext import html_to_markdown
 from masthead.content.markdown import render_markdown
 from masthead.domain.posts import PostStatus, RevisionSource
@@ -46,10 +47,16 @@ needs_samples = pytest.mark.skipif(
 
 
 def _import(
-    engine: Engine, fmt: str, path: Path, *, dry_run: bool = False, create_missing: bool = True
+    engine: Engine,
+    fmt: str,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    create_missing: bool = True,
+    include_pages: bool = False,
 ) -> MigrationReport:
     call = call_as(source=RevisionSource.IMPORT)
-    source = open_source(fmt, path)
+    source = open_source(fmt, path, include_pages=include_pages)
     with writing(engine, commit=not dry_run) as connection:
         return import_from(connection, call, source, create_missing=create_missing)
 
@@ -65,6 +72,11 @@ def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
     migrate_database(engine)
     yield engine
     engine.dispose()
+
+
+def _export(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def _write(root: Path, files: dict[str, str]) -> Path:
@@ -292,8 +304,7 @@ with a break.
 def test_a_wordpress_export_imports_posts_with_paragraphs_terms_and_permalinks(
     sqlite_engine: Engine, tmp_path: Path
 ) -> None:
-    export = tmp_path / "wp.xml"
-    export.write_text(WXR, encoding="utf-8")
+    export = _export(tmp_path / "wp.xml", WXR)
     report = _import(sqlite_engine, "wordpress", export)
     assert report.posts["created"] == 2
     assert report.skipped[0]["reason"] == "a page, not a post"
@@ -308,6 +319,91 @@ def test_a_wordpress_export_imports_posts_with_paragraphs_terms_and_permalinks(
     assert "wp:paragraph" not in classic.content.body
     assert posts["draft"].status is PostStatus.DRAFT
     assert paths["/2019/01/02/Classic-Post/"] == classic.id
+
+
+WXR_PAGES = """\
+<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+  xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
+<channel>
+<wp:author><wp:author_login>wpuser</wp:author_login>
+<wp:author_display_name>WP User</wp:author_display_name></wp:author>
+<item><title>A post</title><link>https://old.test/2019/01/02/a-post/</link>
+<dc:creator>wpuser</dc:creator><content:encoded><![CDATA[<p>Post body</p>]]></content:encoded>
+<wp:post_date_gmt>2019-01-02 10:00:00</wp:post_date_gmt><wp:post_name>a-post</wp:post_name>
+<wp:status>publish</wp:status><wp:post_type>post</wp:post_type></item>
+<item><title>About us</title><link>https://old.test/company/About/</link>
+<dc:creator>wpuser</dc:creator><content:encoded><![CDATA[<p>Who we are</p>]]></content:encoded>
+<wp:post_date_gmt>2018-05-01 09:00:00</wp:post_date_gmt><wp:post_name>about</wp:post_name>
+<wp:status>publish</wp:status><wp:post_type>page</wp:post_type></item>
+<item><title>Draft page</title><dc:creator>wpuser</dc:creator>
+<content:encoded><![CDATA[<p>Not yet</p>]]></content:encoded><wp:post_name>later</wp:post_name>
+<wp:status>draft</wp:status><wp:post_type>page</wp:post_type></item>
+<item><title>photo.png</title><link>https://old.test/photo/</link>
+<wp:post_name>photo</wp:post_name><wp:status>inherit</wp:status>
+<wp:post_type>attachment</wp:post_type></item>
+</channel></rss>
+"""
+
+
+def test_include_pages_imports_wordpress_pages_as_posts_and_still_skips_attachments(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    export = _export(tmp_path / "wp.xml", WXR_PAGES)
+    dry = _import(sqlite_engine, "wordpress", export, dry_run=True)
+    assert dry.posts["created"] == 1
+    assert sorted(str(item["reason"]) for item in dry.skipped) == [
+        "a page, not a post", "a page, not a post", "an attachment, not a post",
+    ]  # fmt: skip
+    report = _import(sqlite_engine, "wordpress", export, include_pages=True)
+    assert report.posts["created"] == 3
+    assert [item["reason"] for item in report.skipped] == ["an attachment, not a post"]
+    pages = [w.path for w in report.warnings if w.message == PAGE_AS_POST]
+    assert pages == ["wp.xml#item[1]", "wp.xml#item[2]"]
+    with reading(sqlite_engine) as connection:
+        posts = {post.content.slug: post for post in list_posts(connection)}
+        paths = {row.old_path: row.post_id for row in connection.execute(select(path_redirects))}
+    assert posts["about"].status is PostStatus.PUBLISHED
+    assert posts["about"].content.authors == ("wpuser",)
+    assert "Who we are" in posts["about"].content.body
+    assert posts["later"].status is PostStatus.DRAFT
+    assert paths["/company/About/"] == posts["about"].id
+    assert "photo" not in posts
+    after = _writes(sqlite_engine)
+    again = _import(sqlite_engine, "wordpress", export, include_pages=True)
+    assert again.posts["unchanged"] == 3
+    assert _writes(sqlite_engine) == after
+
+
+def test_include_pages_imports_ghost_pages_of_the_posts_and_of_an_older_pages_table(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    data = json.loads(json.dumps(GHOST))
+    data["db"][0]["data"]["pages"] = [
+        {"id": "9", "title": "Contact", "slug": "contact", "status": "published",
+         "html": "<p>Write to us</p>", "published_at": "2020-03-01T00:00:00.000Z"},
+    ]  # fmt: skip
+    data["db"][0]["data"]["posts_authors"].append({"post_id": "9", "author_id": "u1"})
+    export = _export(tmp_path / "ghost.json", json.dumps(data))
+    skipped = _import(sqlite_engine, "ghost", export, dry_run=True).skipped
+    assert [item["path"] for item in skipped] == ["ghost.json#posts[2]", "ghost.json#pages[0]"]
+    report = _import(sqlite_engine, "ghost", export, include_pages=True)
+    assert report.posts["created"] == 4
+    assert report.skipped == []
+    with reading(sqlite_engine) as connection:
+        posts = {post.content.slug: post for post in list_posts(connection)}
+        paths = {row.old_path: row.post_id for row in connection.execute(select(path_redirects))}
+    assert posts["about"].status is PostStatus.PUBLISHED
+    assert posts["contact"].content.authors == ("gina",)
+    assert paths["/contact/"] == posts["contact"].id
+    assert paths["/about/"] == posts["about"].id
+
+
+def test_include_pages_is_refused_for_formats_without_pages(tmp_path: Path) -> None:
+    for fmt in ("jekyll", "hugo", "masthead"):
+        with pytest.raises(ImportFailed) as refused:
+            open_source(fmt, tmp_path, include_pages=True)
+        assert "only ghost or wordpress" in refused.value.problems[0].message
 
 
 def test_old_paths_redirect_and_an_admin_manages_them(
@@ -495,8 +591,45 @@ def test_the_cli_reports_as_json_and_a_dry_run_writes_nothing(
     unknown = masthead("import", str(site), "--from", "blogger", database_url=sqlite_url)
     assert unknown.returncode == 2
     assert "unknown format" in unknown.stderr
+    pages = masthead("import", str(site), "--from", "jekyll", "--include-pages",
+                     database_url=sqlite_url)  # fmt: skip
+    assert pages.returncode == 1
+    assert "--include-pages: only ghost or wordpress exports have pages" in pages.stderr
+    wxr = tmp_path / "wp.xml"
+    wxr.write_text(WXR_PAGES, encoding="utf-8")
+    flags = ("--include-pages", "--create-missing", "--dry-run", "--json")
+    with_pages = masthead(
+        "import", str(wxr), "--from", "wordpress", *flags, database_url=sqlite_url
+    )
+    assert with_pages.returncode == 0, with_pages.stderr
+    assert json.loads(with_pages.stdout)["posts"]["created"] == 3
     listed = masthead("redirects", "list", "--json", database_url=sqlite_url)
     assert listed.returncode == 0
     assert json.loads(listed.stdout) == []
-    for result in (dry, failed, not_json, unknown, listed):
+    for result in (dry, failed, not_json, unknown, pages, with_pages, listed):
         assert_no_traceback(result)
+
+
+@needs_samples
+@pytest.mark.parametrize(
+    ("fmt", "corpus", "old_url"),
+    [
+        ("wordpress", "wordpress/themeunittestdata.wordpress.xml", "/level-1/level-2/level-3/"),
+        ("ghost", "ghost/v4_export.json", "/contact/"),
+    ],
+)
+def test_a_real_export_with_include_pages_imports_its_pages_and_their_old_urls_answer_301(
+    sqlite_engine: Engine, fmt: str, corpus: str, old_url: str
+) -> None:
+    without = _import(sqlite_engine, fmt, SAMPLES / corpus, dry_run=True)
+    pages = [item for item in without.skipped if item["reason"] == "a page, not a post"]
+    assert pages
+    report = _import(sqlite_engine, fmt, SAMPLES / corpus, include_pages=True)
+    assert report.posts["created"] == without.posts["created"] + len(pages)
+    assert not [item for item in report.skipped if item["reason"] == "a page, not a post"]
+    assert len([w for w in report.warnings if w.message == PAGE_AS_POST]) == len(pages)
+    url = sqlite_engine.url.render_as_string(hide_password=False)
+    with LiveServer(settings_for(url)) as server, server.client() as client:
+        moved = client.get(old_url)
+        assert moved.status_code == 301, old_url
+        assert client.get(moved.headers["location"]).status_code == 200

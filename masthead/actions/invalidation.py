@@ -55,18 +55,32 @@ def stale_paths(affected: AffectedPages) -> list[str]:
 
 
 def announce_after_commit(connection: Connection, affected: AffectedPages) -> None:
-    """Once the transaction on `connection` commits, tell every listener its pages."""
-    if not affected:
-        return
-    paths = stale_paths(affected)
+    """Once the transaction on `connection` commits, tell every listener its pages: the
+    pages of all its changes together, listed once at the commit (an import of many
+    batches, each shifting every page of the index, holds runs of pages until then,
+    not the URLs of each batch)."""
+    if affected:
+        after_commit(connection, _Announcement()).changes.append(affected)
 
-    def announce() -> None:
+
+class _Announcement:
+    """The changes of one transaction, announced at its commit. One a transaction: any
+    two are equal, so `after_commit` gives back the one registered already."""
+
+    def __init__(self) -> None:
+        self.changes: list[AffectedPages] = []
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Announcement)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __call__(self) -> None:
+        paths = stale_paths(AffectedPages.union(self.changes))
         with _lock:
             listeners = list(_listeners)
         for listener in listeners:
             listener.invalidate(paths)
-
-    after_commit(connection, announce)
 
 
 def latest_event_id(connection: Connection) -> int:

@@ -43,7 +43,7 @@ from masthead.store.posts import get_post_id
 from masthead.store.staff import staff_ids
 from masthead.store.tags import tag_ids
 
-__all__ = ["FORMATS", "MigrationReport", "import_from", "open_source"]
+__all__ = ["FORMATS", "WITH_PAGES", "MigrationReport", "import_from", "open_source"]
 
 FORMATS: dict[str, Callable[[Path], Source]] = {
     "jekyll": JekyllSite,
@@ -51,6 +51,11 @@ FORMATS: dict[str, Callable[[Path], Source]] = {
     "ghost": GhostExport,
     "wordpress": WordPressExport,
 }
+WITH_PAGES: dict[str, Callable[[Path], Source]] = {
+    "ghost": lambda path: GhostExport(path, include_pages=True),
+    "wordpress": lambda path: WordPressExport(path, include_pages=True),
+}
+"""The formats whose pages can be imported as posts (`--include-pages`), opened so."""
 Progress = Callable[[int, int], None]
 
 
@@ -93,11 +98,16 @@ class _Checked:
     redirects: tuple[str, ...]
 
 
-def open_source(format_name: str, path: Path) -> Source:
+def open_source(format_name: str, path: Path, *, include_pages: bool = False) -> Source:
+    """The source at `path`; with `include_pages`, its pages are imported as posts."""
+    if include_pages and format_name not in WITH_PAGES:
+        known = " or ".join(WITH_PAGES)
+        message = f"--include-pages: only {known} exports have pages to import"
+        raise ImportFailed([ImportProblem(str(path), 0, message)])
     if not path.exists():
         raise ImportFailed([ImportProblem(str(path), 0, "no such file or folder")])
     try:
-        return FORMATS[format_name](path)
+        return (WITH_PAGES if include_pages else FORMATS)[format_name](path)
     except SourceError as error:
         raise ImportFailed([ImportProblem(str(path), error.line, error.message)]) from None
 

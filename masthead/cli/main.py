@@ -14,6 +14,7 @@ from masthead.actions.context import OPERATOR
 from masthead.actions.drafts import find_post_by_slug, list_visible_posts
 from masthead.actions.exporting import export_folder
 from masthead.actions.importing import ImportSummary, SaveOutcome, import_folder
+from masthead.actions.migrating import open_source
 from masthead.actions.scheduling import schedule_post, unschedule_post
 from masthead.actions.setup import load_demo_content, migrate_database
 from masthead.actions.shapes import post_shape
@@ -108,11 +109,19 @@ def import_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check and count; write nothing.")
     ] = False,
+    include_pages: Annotated[
+        bool,
+        typer.Option(
+            "--include-pages", help="Import WordPress and Ghost pages as posts (not attachments)."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import posts, staff and tags: all of it, or nothing when any file has a problem."""
     if source_format != "masthead":
-        migrate_from(source_format, folder, create_missing, dry_run, as_json)
+        migrate_from(
+            source_format, folder, create_missing, dry_run, as_json, include_pages=include_pages
+        )
         return
     engine = open_database()
     call = operator_call(RevisionSource.IMPORT)
@@ -121,6 +130,8 @@ def import_command(
         progress_bar("Importing", not as_json) as progress,
         writing(engine, commit=not dry_run) as connection,
     ):
+        if include_pages:
+            open_source(source_format, folder, include_pages=True)  # refused: no pages here
         summary = import_folder(
             connection, call, folder, create_missing=create_missing, progress=progress
         )

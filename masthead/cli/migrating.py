@@ -16,7 +16,13 @@ __all__ = ["migrate_from"]
 
 
 def migrate_from(
-    format_name: str, path: Path, create_missing: bool, dry_run: bool, as_json: bool
+    format_name: str,
+    path: Path,
+    create_missing: bool,
+    dry_run: bool,
+    as_json: bool,
+    *,
+    include_pages: bool = False,
 ) -> None:
     if format_name not in FORMATS:
         known = ", ".join(["masthead", *FORMATS])
@@ -25,7 +31,7 @@ def migrate_from(
     engine = open_database()
     call = operator_call(RevisionSource.IMPORT)
     with errors_to_exit_codes(as_json):
-        source = open_source(format_name, path)
+        source = open_source(format_name, path, include_pages=include_pages)
         with (
             progress_bar("Importing", not as_json) as progress,
             writing(engine, commit=not dry_run) as connection,

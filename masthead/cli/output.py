@@ -51,7 +51,10 @@ EXIT_OF_KIND = {
 
 
 def emit_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, default=_json_value) + "\n")
+    """Written piece by piece: a large report (an import of 100,000 posts) is never one
+    string in memory besides the document."""
+    json.dump(document, sys.stdout, indent=2, default=_json_value)
+    sys.stdout.write("\n")
 
 
 def text_lines(document: Mapping[str, Any], prefix: str = "") -> list[str]:

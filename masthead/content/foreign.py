@@ -27,6 +27,7 @@ from masthead.domain.text import MAX_NAME, MAX_TITLE, first_control_character
 from masthead.errors import ImportProblem
 
 __all__ = [
+    "PAGE_AS_POST",
     "Entry",
     "Person",
     "PostDraft",
@@ -42,6 +43,10 @@ __all__ = [
 
 MAX_DEK = 400
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+PAGE_AS_POST = "a page: imported as a post (--include-pages)"
+"""The warning on each page a source imports as a post when asked to."""
 
 
 class SourceError(ValueError):

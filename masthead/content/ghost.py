@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from masthead.content.foreign import (
+    PAGE_AS_POST,
     Entry,
     Person,
     PostDraft,
@@ -96,12 +97,18 @@ def _links(rows: object, key: str) -> dict[str, list[tuple[int, str]]]:
     return found
 
 
+def _is_page(post: dict[str, Any]) -> bool:
+    """A page among the posts: `type: page` (Ghost 1+) or `page: 1` (Ghost 0.x)."""
+    return post.get("type") == "page" or post.get("page") in (1, True, "1")
+
+
 class GhostExport:
     format = "ghost"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, include_pages: bool = False) -> None:
         self.path = path
         self.name = path.name
+        self.include_pages = include_pages
         if not path.is_file():
             raise SourceError(0, "not a Ghost export: give the JSON file")
         data = self._load()
@@ -139,27 +146,30 @@ class GhostExport:
         post_tags = _links(data.get("posts_tags"), "tag_id")
         post_authors = _links(data.get("posts_authors"), "author_id")
         taken: dict[str, str] = {}
-        for index, post in enumerate(data.get("posts") or []):
-            if isinstance(post, dict):
-                yield self._entry(index, post, post_tags, post_authors, taken)
-            else:
-                problem = ImportProblem(f"{self.name}#posts[{index}]", 1, "not a post object")
-                yield Entry(problem.path, problems=[problem])
+        for table in ("posts", "pages"):  # older exports keep pages in a table of their own
+            for index, post in enumerate(data.get(table) or []):
+                where = f"{self.name}#{table}[{index}]"
+                if isinstance(post, dict):
+                    page = table == "pages" or _is_page(post)
+                    yield self._entry(where, page, post, post_tags, post_authors, taken)
+                else:
+                    yield Entry(where, problems=[ImportProblem(where, 1, "not a post object")])
 
     def _entry(  # noqa: C901 - one step per field of the source
         self,
-        index: int,
+        where: str,
+        page: bool,
         post: dict[str, Any],
         post_tags: dict[str, list[tuple[int, str]]],
         post_authors: dict[str, list[tuple[int, str]]],
         taken: dict[str, str],
     ) -> Entry:
-        where = f"{self.name}#posts[{index}]"
         entry = Entry(where)
-        is_page = post.get("type") == "page" or post.get("page") in (1, True, "1")
-        if is_page:
+        if page and not self.include_pages:
             entry.skipped = "a page, not a post"
             return entry
+        if page:
+            entry.warnings.append(ImportProblem(where, 1, PAGE_AS_POST))
         status = text_of(post.get("status"))
         post_id = str(post.get("id"))
         draft = PostDraft(where, 1, text_of(post.get("title")), self._body(entry, post), data=post)

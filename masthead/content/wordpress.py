@@ -1,6 +1,7 @@
 """Reading a WordPress export (WXR): posts with their HTML as Markdown, authors, categories
-and tags, status, slug, and their old permalinks. Pages, attachments and menu items are
-reported, not imported. The file is read item by item (never whole)."""
+and tags, status, slug, and their old permalinks. Pages are reported, not imported, unless
+asked for (`include_pages`: then imported as posts); attachments and menu items always
+are. The file is read item by item (never whole)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from masthead.content.foreign import (
+    PAGE_AS_POST,
     Entry,
     Person,
     PostDraft,
@@ -49,10 +51,11 @@ def _encoded(element: ET.Element, namespace_hint: str) -> str:
 class WordPressExport:
     format = "wordpress"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, include_pages: bool = False) -> None:
         if not path.is_file():
             raise SourceError(0, "not a WordPress export: give the WXR (.xml) file")
         self.path, self.name = path, path.name
+        self.include_pages = include_pages
         self._people: dict[str, Person] = {}
         self._tags: dict[str, str] = {}
         self._logins: dict[str, str] = {}
@@ -106,7 +109,8 @@ class WordPressExport:
         entry = Entry(where)
         kind = _child(item, "post_type") or "post"
         status = _child(item, "status") or "publish"
-        if kind != "post":
+        as_page = kind == "page" and self.include_pages
+        if kind != "post" and not as_page:
             name = kind.replace("_", " ")
             entry.skipped = f"{'an' if name[:1] in 'aeiou' else 'a'} {name}, not a post"
             return entry
@@ -142,6 +146,8 @@ class WordPressExport:
             why = status if status != "publish" else "password-protected"
             entry.warnings.append(ImportProblem(where, 1, f"imported as a draft ({why})"))
         self._old_address(entry, draft, _child(item, "link"))
+        if as_page:
+            entry.warnings.append(ImportProblem(where, 1, PAGE_AS_POST))
         return draft.entry(entry, taken)
 
     def _terms(self, entry: Entry, draft: PostDraft, item: ET.Element) -> None:

@@ -72,6 +72,23 @@ class AffectedPages:
     def __bool__(self) -> bool:
         return bool(self.paths or self.ranges)
 
+    @classmethod
+    def union(cls, changes: Iterable[AffectedPages]) -> AffectedPages:
+        """The pages of all these changes; overlapping or touching runs of one listing
+        become one run (however many changes shifted every page of the index)."""
+        paths: set[str] = set()
+        runs: dict[str, list[tuple[int, int]]] = {}
+        for change in changes:
+            paths.update(change.paths)
+            for run in change.ranges:
+                runs.setdefault(run.listing, []).append((run.first, run.last))
+        ranges = [
+            PageRange(listing, first, last)
+            for listing, found in runs.items()
+            for first, last in _merged(found)
+        ]
+        return cls(tuple(sorted(paths)), tuple(sorted(ranges)))
+
     def as_json(self) -> dict[str, Any]:
         return {
             "paths": list(self.paths),
@@ -105,6 +122,20 @@ def _runs(numbers: list[int]) -> Iterable[tuple[int, int]]:
             start = previous = number
     if start is not None and previous is not None:
         yield start, previous
+
+
+def _merged(runs: list[tuple[int, int]]) -> Iterable[tuple[int, int]]:
+    first = last = None
+    for start, end in sorted(runs):
+        if first is None or last is None:
+            first, last = start, end
+        elif start <= last + 1:
+            last = max(last, end)
+        else:
+            yield first, last
+            first, last = start, end
+    if first is not None and last is not None:
+        yield first, last
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event
@@ -41,6 +41,7 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 DEFAULT_POOL_SIZE = 32
 DEFAULT_POOL_OVERFLOW = 8
 DEFAULT_POOL_TIMEOUT_SECONDS = 10.0
+Hook = TypeVar("Hook", bound=Callable[[], None])
 AFTER_COMMIT = "masthead_after_commit"
 """Where a connection keeps the hooks of its open transaction (`Connection.info`)."""
 
@@ -290,12 +291,16 @@ class UnitOfWork:
         self.commit()
 
 
-def after_commit(connection: Connection, hook: Callable[[], None]) -> None:
+def after_commit(connection: Connection, hook: Hook) -> Hook:
     """Call `hook` once the transaction open on `connection` has committed (never if it
-    rolls back). Only transactions of a `UnitOfWork` run their hooks."""
+    rolls back). Only transactions of a `UnitOfWork` run their hooks. A hook equal to
+    one the transaction has already is not added again: that one is returned."""
     hooks: list[Callable[[], None]] = connection.info.setdefault(AFTER_COMMIT, [])
-    if hook not in hooks:
-        hooks.append(hook)
+    for registered in hooks:
+        if registered == hook:
+            return registered
+    hooks.append(hook)
+    return hook
 
 
 UNDEFINED_TABLE = "42P01"

@@ -146,6 +146,13 @@ def _related_among_windows(count: int) -> Any:
     """The best RELATED_SIZE of the windows: the most tags shared, then the newest. Each
     candidate's shared tags are counted by its own rows (the primary key's index)."""
     candidates = _windows(count, later=False).subquery()
+    newest = (published_posts.c.published_at.desc(), published_posts.c.post_id.desc())
+    among = select(*_GLIMPSE).where(published_posts.c.post_id.in_(select(candidates.c.post_id)))
+    if count == 1:
+        # Every candidate shares the one tag. Counting it anyway would cost a read of the
+        # whole tag per candidate: for `tag_id = ?` the databases pick the tag's index
+        # over the post's primary key (on SQLite, 1.2 ms a post page at 5,000 posts).
+        return among.order_by(*newest).limit(RELATED_SIZE)
     mine = [bindparam(f"tag{number}", type_=Integer()) for number in range(count)]
     theirs = published_tags.alias("theirs")
     shared = (
@@ -154,16 +161,7 @@ def _related_among_windows(count: int) -> Any:
         .where(theirs.c.post_id == published_posts.c.post_id, theirs.c.tag_id.in_(mine))
         .scalar_subquery()
     )
-    return (
-        select(*_GLIMPSE)
-        .where(published_posts.c.post_id.in_(select(candidates.c.post_id)))
-        .order_by(
-            shared.desc(),
-            published_posts.c.published_at.desc(),
-            published_posts.c.post_id.desc(),
-        )
-        .limit(RELATED_SIZE)
-    )
+    return among.order_by(shared.desc(), *newest).limit(RELATED_SIZE)
 
 
 @cache
