@@ -19,6 +19,7 @@ from masthead.content.foreign import (
     text_of,
 )
 from masthead.content.htmltext import html_to_markdown
+from masthead.content.jsonstream import table_rows
 from masthead.domain.posts import PostStatus
 from masthead.domain.slugs import slugify
 from masthead.errors import ImportProblem
@@ -86,15 +87,13 @@ def _mobiledoc_markdown(document: str) -> str:
     )
 
 
-def _links(rows: object, key: str) -> dict[str, list[tuple[int, str]]]:
-    """`posts_tags` or `posts_authors` as post id → [(sort order, id)]; odd rows skipped."""
-    found: dict[str, list[tuple[int, str]]] = {}
-    for row in rows if isinstance(rows, list) else []:
-        if isinstance(row, dict) and row.get("post_id") and row.get(key):
-            order = row.get("sort_order")
-            number = int(order) if isinstance(order, int | float) else 0
-            found.setdefault(str(row["post_id"]), []).append((number, str(row[key])))
-    return found
+def _link(found: dict[str, list[tuple[int, str]]], row: object, key: str) -> None:
+    """A `posts_tags` or `posts_authors` row into post id → [(sort order, id)]; odd rows
+    skipped."""
+    if isinstance(row, dict) and row.get("post_id") and row.get(key):
+        order = row.get("sort_order")
+        number = int(order) if isinstance(order, int | float) else 0
+        found.setdefault(str(row["post_id"]), []).append((number, str(row[key])))
 
 
 def _is_page(post: dict[str, Any]) -> bool:
@@ -111,22 +110,18 @@ class GhostExport:
         self.include_pages = include_pages
         if not path.is_file():
             raise SourceError(0, "not a Ghost export: give the JSON file")
-        data = self._load()
-        self.users = {str(u.get("id")): u for u in data.get("users") or [] if isinstance(u, dict)}
-        self.tags = {str(t.get("id")): t for t in data.get("tags") or [] if isinstance(t, dict)}
-
-    def _load(self) -> dict[str, Any]:
-        try:
-            document = json.loads(self.path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            line = getattr(error, "lineno", 1)
-            raise SourceError(line, f"not a Ghost export: {error}") from None
-        try:
-            database = document["db"][0] if "db" in document else document
-            data: dict[str, Any] = database["data"]
-        except (KeyError, IndexError, TypeError):
-            raise SourceError(1, "not a Ghost export: no db[0].data") from None
-        return data
+        self.users: dict[str, dict[str, Any]] = {}
+        self.tags: dict[str, dict[str, Any]] = {}
+        self.post_tags: dict[str, list[tuple[int, str]]] = {}
+        self.post_authors: dict[str, list[tuple[int, str]]] = {}
+        for table, _index, row in table_rows(path):  # all but the posts, in a first pass
+            if table in ("users", "tags") and isinstance(row, dict):
+                kept = self.users if table == "users" else self.tags
+                kept[str(row.get("id"))] = row
+            elif table == "posts_tags":
+                _link(self.post_tags, row, "tag_id")
+            elif table == "posts_authors":
+                _link(self.post_authors, row, "author_id")
 
     def people(self) -> dict[str, Person]:
         found = {FALLBACK_AUTHOR.slug: FALLBACK_AUTHOR}
@@ -142,18 +137,17 @@ class GhostExport:
         }
 
     def entries(self) -> Iterator[Entry]:
-        data = self._load()
-        post_tags = _links(data.get("posts_tags"), "tag_id")
-        post_authors = _links(data.get("posts_authors"), "author_id")
         taken: dict[str, str] = {}
-        for table in ("posts", "pages"):  # older exports keep pages in a table of their own
-            for index, post in enumerate(data.get(table) or []):
-                where = f"{self.name}#{table}[{index}]"
-                if isinstance(post, dict):
-                    page = table == "pages" or _is_page(post)
-                    yield self._entry(where, page, post, post_tags, post_authors, taken)
-                else:
-                    yield Entry(where, problems=[ImportProblem(where, 1, "not a post object")])
+        post_tags, post_authors = self.post_tags, self.post_authors
+        for table, index, post in table_rows(self.path):  # older exports: a pages table too
+            if table not in ("posts", "pages"):
+                continue
+            where = f"{self.name}#{table}[{index}]"
+            if isinstance(post, dict):
+                page = table == "pages" or _is_page(post)
+                yield self._entry(where, page, post, post_tags, post_authors, taken)
+            else:
+                yield Entry(where, problems=[ImportProblem(where, 1, "not a post object")])
 
     def _entry(  # noqa: C901 - one step per field of the source
         self,
