@@ -77,28 +77,25 @@ class _Reader:
 
     def members(self) -> Iterator[str]:
         """The keys of the object that starts here; the caller reads each one's value."""
-        self.take("{")
-        if self.peek() == "}":
-            self.at += 1
-            return
-        while True:
+        for _ in self._elements("{", "}"):
             key = self.value()
             if not isinstance(key, str):
                 raise self.error("expected a key", self.at)
             self.take(":")
             yield key
-            if self._next_or_end("}"):
-                return
 
     def items(self) -> Iterator[None]:
         """Once for each element of the array that starts here; the caller reads it."""
-        self.take("[")
-        if self.peek() == "]":
+        return self._elements("[", "]")
+
+    def _elements(self, opening: str, closing: str) -> Iterator[None]:
+        self.take(opening)
+        if self.peek() == closing:
             self.at += 1
             return
         while True:
             yield None
-            if self._next_or_end("]"):
+            if self._next_or_end(closing):
                 return
 
     def _next_or_end(self, closing: str) -> bool:
