@@ -43,7 +43,14 @@ from masthead.store.posts import get_post_id
 from masthead.store.staff import staff_ids
 from masthead.store.tags import tag_ids
 
-__all__ = ["FORMATS", "WITH_PAGES", "MigrationReport", "import_from", "open_source"]
+__all__ = [
+    "FORMATS",
+    "WITH_PAGES",
+    "MigrationReport",
+    "check_pages_wanted",
+    "import_from",
+    "open_source",
+]
 
 FORMATS: dict[str, Callable[[Path], Source]] = {
     "jekyll": JekyllSite,
@@ -98,12 +105,18 @@ class _Checked:
     redirects: tuple[str, ...]
 
 
-def open_source(format_name: str, path: Path, *, include_pages: bool = False) -> Source:
-    """The source at `path`; with `include_pages`, its pages are imported as posts."""
-    if include_pages and format_name not in WITH_PAGES:
+def check_pages_wanted(format_name: str, path: Path) -> None:
+    """Refuse `--include-pages` for a format without pages (`ImportFailed`)."""
+    if format_name not in WITH_PAGES:
         known = " or ".join(WITH_PAGES)
         message = f"--include-pages: only {known} exports have pages to import"
         raise ImportFailed([ImportProblem(str(path), 0, message)])
+
+
+def open_source(format_name: str, path: Path, *, include_pages: bool = False) -> Source:
+    """The source at `path`; with `include_pages`, its pages are imported as posts."""
+    if include_pages:
+        check_pages_wanted(format_name, path)
     if not path.exists():
         raise ImportFailed([ImportProblem(str(path), 0, "no such file or folder")])
     try:

@@ -14,7 +14,7 @@ from masthead.actions.context import OPERATOR
 from masthead.actions.drafts import find_post_by_slug, list_visible_posts
 from masthead.actions.exporting import export_folder
 from masthead.actions.importing import ImportSummary, SaveOutcome, import_folder
-from masthead.actions.migrating import open_source
+from masthead.actions.migrating import check_pages_wanted
 from masthead.actions.scheduling import schedule_post, unschedule_post
 from masthead.actions.setup import load_demo_content, migrate_database
 from masthead.actions.shapes import post_shape
@@ -123,6 +123,9 @@ def import_command(
             source_format, folder, create_missing, dry_run, as_json, include_pages=include_pages
         )
         return
+    if include_pages:
+        with errors_to_exit_codes(as_json):
+            check_pages_wanted(source_format, folder)
     engine = open_database()
     call = operator_call(RevisionSource.IMPORT)
     with (
@@ -130,8 +133,6 @@ def import_command(
         progress_bar("Importing", not as_json) as progress,
         writing(engine, commit=not dry_run) as connection,
     ):
-        if include_pages:
-            open_source(source_format, folder, include_pages=True)  # refused: no pages here
         summary = import_folder(
             connection, call, folder, create_missing=create_missing, progress=progress
         )
