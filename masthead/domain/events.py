@@ -124,18 +124,15 @@ def _runs(numbers: list[int]) -> Iterable[tuple[int, int]]:
         yield start, previous
 
 
-def _merged(runs: list[tuple[int, int]]) -> Iterable[tuple[int, int]]:
-    first = last = None
+def _merged(runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Runs that overlap or touch, joined into one."""
+    merged: list[tuple[int, int]] = []
     for start, end in sorted(runs):
-        if first is None or last is None:
-            first, last = start, end
-        elif start <= last + 1:
-            last = max(last, end)
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
-            yield first, last
-            first, last = start, end
-    if first is not None and last is not None:
-        yield first, last
+            merged.append((start, end))
+    return merged
 
 
 @dataclass(frozen=True)
