@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from anyio import CapacityLimiter
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
@@ -48,12 +47,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> ASGIApp:
     engine = engine or open_database(settings)
     _refuse_weak_production(settings, engine)
     cache = RenderCache(settings.render_cache_bytes)
-    state = AppState(
-        settings=settings,
-        site=PublicSite(settings),
-        cache=cache,
-        page_threads=CapacityLimiter(settings.page_threads),
-    )
+    state = AppState(settings=settings, site=PublicSite(settings), cache=cache)
     site = FastAPI(
         title="Masthead",
         docs_url=None,

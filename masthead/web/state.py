@@ -21,8 +21,11 @@ class AppState:
     site: PublicSite
     metrics: RequestMetrics = field(default_factory=RequestMetrics)
     cache: RenderCache = field(default_factory=lambda: RenderCache(0))
-    page_threads: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(1))
+    page_threads: CapacityLimiter = field(init=False)
     """The threads public pages are rendered on (`Settings.page_threads` of them)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "page_threads", CapacityLimiter(self.settings.page_threads))
 
 
 def app_state(request: Request) -> AppState:
